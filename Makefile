@@ -1,0 +1,73 @@
+# Every target works on a fresh clone: the virtualenv and the pinned CDK CLI are created on demand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help test lint typecheck unit demo synth deploy destroy bench bench-quick soak lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+
+$(STAMP): requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+venv: $(STAMP)
+
+test: $(STAMP) $(NODE_STAMP)  ## lint, type-check and run the whole test suite
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+lint: $(STAMP)  ## ruff only
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)  ## mypy only
+	$(PY) -m mypy
+
+unit: $(STAMP)  ## the fast tests only (no servers, no CDK synth)
+	$(PY) -m pytest -m "not slow"
+
+demo: $(STAMP)  ## run the whole system locally: two regions, workload, replication, metrics, dashboards, check
+	$(PY) -m localrun demo $(ARGS)
+
+synth: $(STAMP) $(NODE_STAMP)  ## synthesize both stacks offline (no credentials needed)
+	npx cdk synth --all --quiet $(CDK_ARGS)
+
+deploy: $(STAMP) $(NODE_STAMP)  ## bootstrap and deploy both regions (needs AWS credentials)
+	$(PY) -m cdk.deploy $(CDK_ARGS)
+
+destroy: $(STAMP) $(NODE_STAMP)  ## delete both stacks (the replica table is retained)
+	npx cdk destroy --all $(CDK_ARGS)
+
+bench: $(STAMP)  ## run every benchmark and rewrite docs/benchmarks.md
+	$(PY) -m bench
+
+bench-quick: $(STAMP)  ## a short run of every benchmark (smoke test)
+	$(PY) -m bench --quick --output /tmp/benchmarks-quick.md
+
+soak: $(STAMP)  ## long fault-injection run; rewrites docs/reliability.md
+	$(PY) -m localrun.soak $(ARGS)
+
+lock:  ## re-resolve requirements/dev.in into exact pins
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install --quiet -r requirements/dev.in
+	( echo "# Exact pins for the development virtualenv (make test / demo / synth / bench)."; \
+	  echo "# Regenerate with: make lock"; /tmp/lock-venv/bin/pip freeze ) > requirements/dev.txt
+
+clean:  ## remove the virtualenv, node_modules and build output
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

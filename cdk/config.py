@@ -1,0 +1,227 @@
+"""One configuration place for the deployment, read from CDK context.
+
+Defaults live in ``cdk.json`` (key ``"context"``); any key can be overridden on the command line
+(``npx cdk synth -c sourceRegion=us-west-2``). The local runtime reads the same file, so the
+tables ``make demo`` creates have the shape ``cdk deploy`` creates.
+
+This module imports nothing from aws-cdk-lib: it is plain data plus validation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[\w.-]+/stream/[\w:.-]+$")
+_KEY_TYPES = ("S", "N", "B")
+
+
+class ConfigError(ValueError):
+    """A context value is missing or invalid; the message names the key and the expected form."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAttribute:
+    name: str
+    type: str  # S | N | B
+
+    @classmethod
+    def parse(cls, key: str, text: str) -> KeyAttribute:
+        name, _, kind = text.partition(":")
+        if not name or kind not in _KEY_TYPES:
+            raise ConfigError(
+                f"context {key!r} must look like NAME:TYPE with TYPE one of S, N, B; got {text!r}"
+            )
+        return cls(name, kind)
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentConfig:
+    source_region: str
+    replica_region: str
+    account: str | None
+    table_name: str
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None
+    ttl_attribute: str | None
+    replica_table_name: str
+    state_table_name: str
+    existing_table_name: str | None
+    existing_stream_arn: str | None
+    replica_role_arn: str | None
+    alarm_email: str | None
+    customer_managed_key: bool
+    ttl_deletes: str
+    exclude_attributes: tuple[str, ...]
+    tracked_attributes: tuple[str, ...]
+    user_id_attribute: str
+    segment_attribute: str | None
+    segment_values: tuple[str, ...]
+    replication_namespace: str
+    usage_namespace: str
+    batch_size: int
+    batching_window_seconds: int
+    parallelization_factor: int
+    max_retry_attempts: int
+    max_record_age_seconds: int
+    tumbling_window_seconds: int
+    replicator_memory_mb: int
+    replicator_timeout_seconds: int
+    metrics_memory_mb: int
+    metrics_timeout_seconds: int
+    log_retention_days: int
+    tombstone_retention_hours: int
+    alarm_iterator_age_ms: int
+    alarm_lag_p99_ms: int
+
+    @property
+    def source_stack_name(self) -> str:
+        return f"{self.table_name}-replication-source"
+
+    @property
+    def replica_stack_name(self) -> str:
+        return f"{self.table_name}-replication-replica"
+
+    @property
+    def replicator_function_name(self) -> str:
+        return f"{self.table_name}-replicator"
+
+    @property
+    def metrics_function_name(self) -> str:
+        return f"{self.table_name}-usage-metrics"
+
+    @property
+    def failure_queue_name(self) -> str:
+        return f"{self.table_name}-replication-failures"
+
+    @property
+    def metrics_failure_queue_name(self) -> str:
+        return f"{self.table_name}-usage-metrics-failures"
+
+
+def _text(get: Callable[[str], Any], key: str, default: str | None = None) -> str | None:
+    value = get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        value = str(value)
+    return value.strip() or None
+
+
+def _required(get: Callable[[str], Any], key: str, default: str) -> str:
+    return _text(get, key, default) or default
+
+
+def _integer(get: Callable[[str], Any], key: str, default: int, low: int, high: int) -> int:
+    raw = get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"context {key!r} must be an integer between {low} and {high}; got {raw!r}"
+        ) from None
+    if not low <= value <= high:
+        raise ConfigError(f"context {key!r} must be between {low} and {high}; got {value}")
+    return value
+
+
+def _flag(get: Callable[[str], Any], key: str) -> bool:
+    raw = get(key)
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw or "false").strip().lower()
+    if text not in ("true", "false"):
+        raise ConfigError(f"context {key!r} must be true or false; got {raw!r}")
+    return text == "true"
+
+
+def _names(get: Callable[[str], Any], key: str, default: str = "") -> tuple[str, ...]:
+    raw = get(key)
+    if isinstance(raw, list):
+        return tuple(str(item).strip() for item in raw if str(item).strip())
+    text = default if raw is None else str(raw)
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _matching(get: Callable[[str], Any], key: str, pattern: re.Pattern[str], what: str) -> str | None:
+    value = _text(get, key)
+    if value is not None and not pattern.match(value):
+        raise ConfigError(f"context {key!r} must be {what}; got {value!r}")
+    return value
+
+
+def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
+    """Build and validate the configuration from a context lookup (``node.try_get_context``)."""
+    source_region = _matching(get, "sourceRegion", _REGION, "an AWS region such as us-east-1") or "us-east-1"
+    replica_region = (
+        _matching(get, "replicaRegion", _REGION, "an AWS region such as eu-west-1") or "eu-west-1"
+    )
+    if source_region == replica_region:
+        raise ConfigError("context 'sourceRegion' and 'replicaRegion' must differ")
+    table_name = _required(get, "tableName", "Users")
+    replica_table_name = _required(get, "replicaTableName", table_name)
+    sort_text = _text(get, "sortKey", "timestamp:N")
+    ttl_deletes = _required(get, "ttlDeletes", "replicate")
+    if ttl_deletes not in ("replicate", "skip"):
+        raise ConfigError(f"context 'ttlDeletes' must be 'replicate' or 'skip'; got {ttl_deletes!r}")
+    existing_table = _text(get, "existingTableName")
+    existing_stream = _matching(get, "existingStreamArn", _STREAM_ARN, "a DynamoDB stream ARN")
+    if bool(existing_table) != bool(existing_stream):
+        raise ConfigError("context 'existingTableName' and 'existingStreamArn' must be given together")
+    segment_attribute = _text(get, "segmentAttribute", "platform")
+    return DeploymentConfig(
+        source_region=source_region,
+        replica_region=replica_region,
+        account=_matching(get, "account", _ACCOUNT, "a 12-digit AWS account id"),
+        table_name=table_name,
+        partition_key=KeyAttribute.parse("partitionKey", _required(get, "partitionKey", "user_id:S")),
+        sort_key=KeyAttribute.parse("sortKey", sort_text) if sort_text else None,
+        ttl_attribute=_text(get, "ttlAttribute", "expires_at"),
+        replica_table_name=replica_table_name,
+        state_table_name=_required(get, "stateTableName", f"{replica_table_name}-replication-state"),
+        existing_table_name=existing_table,
+        existing_stream_arn=existing_stream,
+        replica_role_arn=_matching(get, "replicaRoleArn", _ROLE_ARN, "an IAM role ARN"),
+        alarm_email=_text(get, "alarmEmail"),
+        customer_managed_key=_flag(get, "customerManagedKey"),
+        ttl_deletes=ttl_deletes,
+        exclude_attributes=_names(get, "excludeAttributes"),
+        tracked_attributes=_names(get, "trackedAttributes", "plan,country,app_version"),
+        user_id_attribute=_required(get, "userIdAttribute", "user_id"),
+        segment_attribute=segment_attribute,
+        segment_values=_names(get, "segmentValues", "ios,android,web") if segment_attribute else (),
+        replication_namespace=_required(get, "replicationNamespace", "DynamoDBReplication"),
+        usage_namespace=_required(get, "usageNamespace", "DynamoDBUsage"),
+        batch_size=_integer(get, "batchSize", 100, 1, 10_000),
+        batching_window_seconds=_integer(get, "batchingWindowSeconds", 0, 0, 300),
+        parallelization_factor=_integer(get, "parallelizationFactor", 1, 1, 10),
+        max_retry_attempts=_integer(get, "maxRetryAttempts", 10, 0, 10_000),
+        max_record_age_seconds=_integer(get, "maxRecordAgeSeconds", 86_400, 60, 604_800),
+        tumbling_window_seconds=_integer(get, "tumblingWindowSeconds", 60, 1, 900),
+        replicator_memory_mb=_integer(get, "replicatorMemoryMb", 1024, 128, 10_240),
+        replicator_timeout_seconds=_integer(get, "replicatorTimeoutSeconds", 120, 10, 900),
+        metrics_memory_mb=_integer(get, "metricsMemoryMb", 512, 128, 10_240),
+        metrics_timeout_seconds=_integer(get, "metricsTimeoutSeconds", 60, 10, 900),
+        log_retention_days=_integer(get, "logRetentionDays", 30, 1, 3653),
+        tombstone_retention_hours=_integer(get, "tombstoneRetentionHours", 72, 25, 24 * 365),
+        alarm_iterator_age_ms=_integer(get, "alarmIteratorAgeMs", 60_000, 1_000, 86_400_000),
+        alarm_lag_p99_ms=_integer(get, "alarmLagP99Ms", 5_000, 100, 86_400_000),
+    )
+
+
+def load(overrides: Mapping[str, Any] | None = None, path: Path = CDK_JSON) -> DeploymentConfig:
+    """The configuration from ``cdk.json``'s context, with optional overrides (used off-CDK)."""
+    context = dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))
+    context.update(overrides or {})
+    return from_context(context.get)

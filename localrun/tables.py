@@ -1,0 +1,65 @@
+"""Create the source, replica and state tables from the deployment configuration.
+
+The CDK app and the local runtime read the same :class:`cdk.config.DeploymentConfig`, so the
+tables a local run or a test creates have the key schema, stream and TTL the deployed ones have.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cdk.config import DeploymentConfig
+from replicator import schema
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def _key_schema(cfg: DeploymentConfig) -> tuple[list[Any], list[Any]]:
+    keys: list[Any] = [{"AttributeName": cfg.partition_key.name, "KeyType": "HASH"}]
+    attrs: list[Any] = [{"AttributeName": cfg.partition_key.name, "AttributeType": cfg.partition_key.type}]
+    if cfg.sort_key:
+        keys.append({"AttributeName": cfg.sort_key.name, "KeyType": "RANGE"})
+        attrs.append({"AttributeName": cfg.sort_key.name, "AttributeType": cfg.sort_key.type})
+    return keys, attrs
+
+
+def create_source_table(client: DynamoDBClient, cfg: DeploymentConfig, *, name: str | None = None) -> str:
+    """Create the source table with a NEW_AND_OLD_IMAGES stream; returns the stream ARN."""
+    keys, attrs = _key_schema(cfg)
+    table = name or cfg.table_name
+    response = client.create_table(
+        TableName=table,
+        KeySchema=keys,
+        AttributeDefinitions=attrs,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    if cfg.ttl_attribute:
+        client.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": cfg.ttl_attribute}
+        )
+    return response["TableDescription"]["LatestStreamArn"]
+
+
+def create_replica_tables(client: DynamoDBClient, cfg: DeploymentConfig, *, name: str | None = None) -> None:
+    """Create the replica table (same key schema, no TTL: it follows the source) and its state table."""
+    keys, attrs = _key_schema(cfg)
+    table = name or cfg.replica_table_name
+    state = f"{table}-replication-state" if name else cfg.state_table_name
+    client.create_table(
+        TableName=table, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
+    )
+    client.create_table(
+        TableName=state,
+        KeySchema=[{"AttributeName": schema.STATE_PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": schema.STATE_PARTITION_KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for each in (table, state):
+        client.get_waiter("table_exists").wait(TableName=each, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    client.update_time_to_live(
+        TableName=state,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.STATE_TTL_ATTRIBUTE},
+    )

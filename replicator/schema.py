@@ -1,0 +1,34 @@
+"""Names the replicator writes into the replica region, shared with the CDK app and the CLI.
+
+Replica items carry one metadata attribute, :data:`VERSION_ATTRIBUTE`: the source stream sequence
+number of the change they reflect, zero-padded to a fixed width so that DynamoDB's string
+comparison orders versions exactly as the integers they encode.
+
+The *state table* (one per replica table, in the replica region) holds what replica readers must
+never see: a tombstone per deleted key and a high-water mark per source table. Both expire through
+the table's TTL attribute.
+"""
+
+from __future__ import annotations
+
+VERSION_ATTRIBUTE = "repl:version"
+"""Version of the change an item reflects (fixed-width sequence number)."""
+
+LEGACY_GLOBAL_TABLE_PREFIX = "aws:rep:"
+"""Attributes written by global tables version 2017.11.29; never copied."""
+
+STATE_PARTITION_KEY = "pk"
+STATE_TTL_ATTRIBUTE = "expires_at"
+TOMBSTONE_PREFIX = "tomb#"
+WATERMARK_PREFIX = "watermark#"
+
+VERSION_WIDTH = 40
+"""Stream sequence numbers are at most 40 digits long (DynamoDB Streams API reference)."""
+
+
+def tombstone_pk(key_hash: str) -> str:
+    return f"{TOMBSTONE_PREFIX}{key_hash}"
+
+
+def watermark_pk(source_table: str) -> str:
+    return f"{WATERMARK_PREFIX}{source_table}"
