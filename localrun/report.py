@@ -29,13 +29,14 @@ def _ms(value: float | None) -> str:
 
 
 def progress_line(
-    elapsed: float, writes: int, counters: Mapping[str, FunctionCounters], lag_p99_ms: float | None
+    elapsed: float, writes: int | None, counters: Mapping[str, FunctionCounters], lag_p99_ms: float | None
 ) -> str:
-    parts = [f"[{elapsed:6.1f}s] writes {writes:,}"]
+    parts = [f"[{elapsed:6.1f}s]" + (f" writes {writes:,}" if writes is not None else "")]
     for name, c in sorted(counters.items()):
         errors = f", {c.errors} errors" if c.errors else ""
         parts.append(f"{name}: {c.records:,} records / {c.invocations:,} invokes{errors}")
-    parts.append(f"replication lag p99 {_ms(lag_p99_ms)}")
+    if lag_p99_ms is not None:
+        parts.append(f"replication lag p99 {_ms(lag_p99_ms)}")
     return " | ".join(parts)
 
 

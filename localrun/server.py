@@ -2,6 +2,10 @@
 
 Everything the local runtime talks to (DynamoDB and its stream in two regions, SQS, CloudWatch)
 lives behind one endpoint, so a real client such as the AWS CLI can use it too while the demo runs.
+
+moto keeps its state per process, not per server: two servers in one process (or a server and
+``mock_aws``) see the same tables. :meth:`EmbeddedServer.start` therefore resets that state, so every
+run begins empty.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class EmbeddedServer:
         host, port = server.get_host_and_port()
         self._server = server
         self._url = f"http://{host}:{port}"
+        self.reset()
         return self
 
     def reset(self) -> None:
