@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _NEWER = "attribute_not_exists(#v) OR #v < :v"
+_OLDER_THERE = "#v < :v"
 _NAMES = {"#v": schema.VERSION_ATTRIBUTE}
 _CCF = "ConditionalCheckFailedException"
 
@@ -104,7 +105,7 @@ class ReplicaWriter:
             self._client.put_item(
                 TableName=self.tables.replica,
                 Item=item,
-                ConditionExpression="#v < :v",
+                ConditionExpression=_OLDER_THERE,
                 ExpressionAttributeNames=_NAMES,
                 ExpressionAttributeValues={":v": {"S": version}},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
