@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ddbstream import ParsedBatch, parse_event, table_name_from_arn
-from metrics.aggregate import aggregate
+from metrics.aggregate import TableAggregate, aggregate
 from metrics.emit import (
     Series,
     Sink,
@@ -61,6 +61,9 @@ class Consumer:
         fresh, duplicates = state.take_fresh(batch) if window is not None else (batch, 0)
         default_table = _default_table(event, batch)
         tables = aggregate(fresh.records, fresh.rejected, self.settings, now=now, default_table=default_table)
+        if batch.records or batch.rejected:
+            # Duplicates only: still publish the table's zeros, so a graph shows 0 rather than a gap.
+            tables.setdefault(default_table, TableAggregate())
         state.add_users(tables)
 
         now_utc = dt.datetime.fromtimestamp(now, dt.UTC)

@@ -75,10 +75,23 @@ class UsageModel:
         self.expected.users_by_segment.setdefault(self._segment(row), set()).add(str(row["user_id"]))
 
     def put(self, row: Row) -> None:
-        key = (str(row["user_id"]), int(row["timestamp"]))
-        old = self.items.get(key)
+        old = self.items.get((str(row["user_id"]), int(row["timestamp"])))
         self.client.put_item(TableName=self.table, Item=client_item(row))
-        self.items[key] = dict(row)
+        self._account(old, row)
+
+    def insert_many(self, rows: list[Row]) -> None:
+        """New items in batches of 25 (BatchWriteItem): quicker for large workloads, INSERTs only."""
+        for start in range(0, len(rows), 25):
+            requests = [{"PutRequest": {"Item": client_item(row)}} for row in rows[start : start + 25]]
+            self.client.batch_write_item(RequestItems={self.table: requests})  # type: ignore[dict-item]
+        for row in rows:
+            assert (str(row["user_id"]), int(row["timestamp"])) not in self.items, (
+                "insert_many is for new items"
+            )
+            self._account(None, row)
+
+    def _account(self, old: Row | None, row: Row) -> None:
+        self.items[(str(row["user_id"]), int(row["timestamp"]))] = dict(row)
         event = "INSERT" if old is None else "MODIFY"  # moto emits MODIFY even for an identical put
         self.expected.by_event[event] += 1
         self.expected.by_segment[self._segment(row)] += 1
