@@ -11,13 +11,7 @@ from metrics.aggregate import aggregate, attribute_change, values_equal
 from metrics.settings import Settings
 from metrics.sketch import hash64
 from telemetry.catalogue import ChangeType
-from tests.support.usage import UsageModel, malformed_records
-
-SETTINGS = Settings(
-    tracked_attributes=("plan", "country"),
-    segment_attribute="platform",
-    segment_values=("ios", "android", "web"),
-)
+from tests.support.usage import SETTINGS, UsageModel, malformed_records
 
 
 def _workload(model: UsageModel) -> None:

@@ -18,13 +18,8 @@ from metrics.handler import Consumer
 from metrics.settings import Settings
 from telemetry import catalogue as c
 from tests.support.emf import EmfDocument, parse_output, totals
-from tests.support.usage import Expected, UsageModel, malformed_records, windowed
+from tests.support.usage import SETTINGS, Expected, UsageModel, malformed_records, windowed
 
-SETTINGS = Settings(
-    tracked_attributes=("plan", "country"),
-    segment_attribute="platform",
-    segment_values=("ios", "android", "web"),
-)
 PLATFORMS = ("ios", "android", "web", "tv", None)
 
 

@@ -17,12 +17,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ddbstream import item_size_bytes
+from metrics.settings import Settings
 from tests.support.streams import StreamTap
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+TRACKED = ("plan", "country")
+SEGMENTS = ("ios", "android", "web")
+SETTINGS = Settings(tracked_attributes=TRACKED, segment_attribute="platform", segment_values=SEGMENTS)
+"""The consumer's settings that match :class:`UsageModel`'s defaults."""
 Row = dict[str, str | int]
 
 
@@ -57,9 +62,9 @@ class UsageModel:
         table: str,
         tap: StreamTap,
         *,
-        tracked: tuple[str, ...] = ("plan", "country"),
+        tracked: tuple[str, ...] = TRACKED,
         segment_attribute: str = "platform",
-        segments: tuple[str, ...] = ("ios", "android", "web"),
+        segments: tuple[str, ...] = SEGMENTS,
     ) -> None:
         self.client, self.table, self.tap = client, table, tap
         self.tracked, self.segment_attribute, self.segments = tracked, segment_attribute, segments
