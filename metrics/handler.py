@@ -75,12 +75,12 @@ class Consumer:
         closes = window is None or window.closes
         if closes:
             lines += render(self._active_users(state), self.settings.namespace, _stamp(window, now_utc))
-        self.sink.write(lines)
-        _log(batch, fresh, duplicates, len(lines), window)
-
         response: dict[str, Any] = {"batchItemFailures": []}
         if window is not None:
+            # Encoded before anything is written: should it fail, the retry will not count twice.
             response["state"] = {} if closes else state.to_lambda()
+        self.sink.write(lines)
+        _log(batch, fresh, duplicates, len(lines), window)
         return response
 
     def _state(self, event: Mapping[str, Any]) -> WindowState:
