@@ -22,15 +22,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from aws_embedded_metrics import constants
-from aws_embedded_metrics.logger.metrics_context import MetricsContext
-from aws_embedded_metrics.serializers.log_serializer import LogSerializer
-from aws_embedded_metrics.storage_resolution import StorageResolution
 
 from metrics.aggregate import TableAggregate
 from metrics.errors import EmissionError
 from metrics.settings import Settings
 from metrics.sketch import DistinctCounter, union
 from telemetry import catalogue as c
+from telemetry.emf import document_lines, downsample
 
 MAX_VALUES = constants.MAX_DATAPOINTS_PER_METRIC
 MAX_METRICS = constants.MAX_METRICS_PER_EVENT
@@ -56,18 +54,8 @@ class Series:
 
 
 def representative_values(values: Sequence[float], limit: int = MAX_VALUES) -> list[float]:
-    """At most ``limit`` values standing for the distribution of ``values``.
-
-    Up to ``limit`` values are kept as they are. Beyond, the values at ``limit`` evenly spaced
-    ranks of the sorted batch are kept, the minimum and the maximum included: Minimum and Maximum
-    stay exact and a percentile of the result is within about 1/``limit`` in rank of the same
-    percentile of the batch. SampleCount is then ``limit``, not the number of values.
-    """
-    if len(values) <= limit:
-        return list(values)
-    ordered = sorted(values)
-    last = len(ordered) - 1
-    return [ordered[round(i * last / (limit - 1))] for i in range(limit)]
+    """At most ``limit`` values standing for the distribution of ``values`` (see telemetry.emf)."""
+    return downsample(values, limit)
 
 
 def rate_series(table: str, agg: TableAggregate, settings: Settings) -> list[Series]:
@@ -128,19 +116,14 @@ def render(series: Iterable[Series], namespace: str, timestamp: dt.datetime) -> 
             )
         if len({member.spec.name for member in members}) != len(members):
             raise EmissionError(f"a metric appears twice among the series for {dict(dimensions)}")
-        context = MetricsContext(namespace=namespace)
-        context.set_dimensions([dict(dimensions)], use_default=False)
-        context.set_timestamp(timestamp)
         for member in members:
-            spec = member.spec
             if len(member.values) > MAX_VALUES:
                 raise EmissionError(
-                    f"{spec.name}: {len(member.values)} values, over the {MAX_VALUES} EMF allows"
+                    f"{member.spec.name}: {len(member.values)} values, over the {MAX_VALUES} EMF allows"
                 )
-            resolution = StorageResolution.HIGH if spec.high_resolution else StorageResolution.STANDARD
-            for value in member.values:
-                context.put_metric(spec.name, value, spec.unit.value, resolution)
-        serialized = LogSerializer.serialize(context)
+        serialized = document_lines(
+            namespace, dict(dimensions), [(m.spec, list(m.values)) for m in members], timestamp=timestamp
+        )
         if len(serialized) != 1:  # the serializer splits only past the limits checked above
             raise EmissionError(f"a document for {dict(dimensions)} was split into {len(serialized)}")
         lines.extend(serialized)

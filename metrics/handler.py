@@ -150,6 +150,15 @@ def _consumer() -> Consumer:
     return Consumer(Settings.from_env(os.environ), StdoutSink())
 
 
+def create_handler(environ: Mapping[str, str]) -> Callable[[Mapping[str, Any], object], dict[str, Any]]:
+    """A Lambda-style handler configured from ``environ`` rather than the process environment.
+
+    The local runtime runs both consumers in one process, each with its own settings.
+    """
+    consumer = Consumer(Settings.from_env(environ), StdoutSink())
+    return lambda event, _context: consumer(event)
+
+
 def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
     """The Lambda entry point (environment: see ``metrics.settings``)."""
     return _consumer()(event)
