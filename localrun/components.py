@@ -103,11 +103,15 @@ def load() -> Components:
             found[name] = _factory(name)
         except MissingComponent as exc:
             problems.append(str(exc))
-    if importlib.util.find_spec("replicator.__main__") is None:
-        problems.append("python -m replicator (the operator CLI with 'check') is not installed")
     if problems:
         raise MissingComponent("the demo needs parts that are missing:\n  - " + "\n  - ".join(problems))
-    return Components(found["replicator.handler"], found["metrics.handler"], cli_check)
+    check = cli_check if importlib.util.find_spec("replicator.__main__") is not None else unavailable_check
+    return Components(found["replicator.handler"], found["metrics.handler"], check)
+
+
+def unavailable_check(request: CheckRequest) -> CheckResult:
+    """Used while ``python -m replicator`` is not installed: says so, and counts as an error (2)."""
+    return CheckResult(2, "the consistency check is unavailable: python -m replicator is not installed")
 
 
 def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:

@@ -56,6 +56,8 @@ class DemoRun:
     summary: Summary | None = None
     counters: dict[str, FunctionCounters] = field(default_factory=dict)
     caught_up: bool = False
+    series: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per dashboard: how many series had data, how many had none."""
 
 
 def process_environment(embedded: bool) -> dict[str, str]:
@@ -199,7 +201,9 @@ class Demo:
         options = self.options
         router = OutputRouter()
         workload, sweeper = self._workload(session)
-        with StreamRunner(self._mappings(session, router), router).running() as runner:
+        # Handlers are built with the router installed: one that keeps a reference to sys.stdout
+        # then keeps the router's, and its output still reaches the invocation that printed it.
+        with router.installed(), StreamRunner(self._mappings(session, router), router).running() as runner:
             self.say(f"workload: {options.users} users, {options.rate:g} writes/s for {options.duration:g} s")
             started = time.time()
             writer = threading.Thread(
@@ -230,7 +234,7 @@ class Demo:
 
     def _finish(self, session: _Session, writes: int, started: float) -> None:
         cfg = self.cfg
-        images, index = render_all(
+        rendered = render_all(
             dashboard_context(cfg),
             session.hub,
             session.clients.cloudwatch,
@@ -238,6 +242,7 @@ class Demo:
             end=time.time(),
             output=self.output,
         )
+        self.run_result.series = rendered.series
         check = self.components.check(
             parts.CheckRequest(
                 source=f"{cfg.source_region}/{cfg.table_name}",
@@ -258,8 +263,8 @@ class Demo:
             discarded=sum(c.discarded for c in session.telemetry.counters.values()),
             check_exit_code=check.exit_code,
             check_output=check.output,
-            dashboards=images,
-            index=index,
+            dashboards=rendered.images,
+            index=rendered.index,
         )
         self.run_result.counters = dict(session.telemetry.counters)
         self.say(summary_text(self.run_result.summary))

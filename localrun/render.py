@@ -114,7 +114,11 @@ class MetricReader:
                                 "Metric": {
                                     "Namespace": series.namespace,
                                     "MetricName": series.metric,
-                                    "Dimensions": [{"Name": n, "Value": v} for n, v in series.dimensions],
+                                    # Same order as published (sorted by name): moto's dimension
+                                    # comparison is broken and only matches identical orders.
+                                    "Dimensions": [
+                                        {"Name": n, "Value": v} for n, v in sorted(series.dimensions)
+                                    ],
                                 },
                                 "Period": window.period,
                                 "Stat": series.stat,
@@ -208,6 +212,14 @@ def write_index(pages: Sequence[tuple[Dashboard, Path]], path: Path, *, window: 
     return path
 
 
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    images: list[Path]
+    index: Path
+    series: dict[str, dict[str, int]]
+    """Per dashboard key: how many series had data and how many had none."""
+
+
 def render_all(
     context: DashboardContext,
     hub: MetricsHub,
@@ -216,7 +228,7 @@ def render_all(
     start: float,
     end: float,
     output: Path,
-) -> tuple[list[Path], Path]:
+) -> Rendered:
     """Every dashboard of ``telemetry.dashboards`` to ``output/<key>.png``, plus ``output/index.html``."""
     reader = MetricReader(hub, cloudwatch)
     preferred = min(
@@ -224,9 +236,11 @@ def render_all(
     )
     window = TimeRange(start, end, choose_period(start, end, preferred))
     pages = []
+    counts = {}
     for template in DASHBOARDS:
         board = resolve(template, context)
         path = output / f"dashboard-{board.key}.png"
-        render_dashboard(board, reader, window, path)
+        counts[board.key] = render_dashboard(board, reader, window, path)
         pages.append((board, path))
-    return [path for _, path in pages], write_index(pages, output / "index.html", window=window)
+    index = write_index(pages, output / "index.html", window=window)
+    return Rendered([path for _, path in pages], index, counts)

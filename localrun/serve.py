@@ -64,7 +64,9 @@ def serve(
     if unknown:
         raise ValueError(f"unknown function(s) {sorted(unknown)}: choose replicator and/or metrics")
     arn = stream_arn(cfg, clients)
-    replicator, metrics = parts.functions(cfg, components, options.endpoint_url)
+    router = OutputRouter()
+    with router.installed():  # handlers that keep a reference to sys.stdout keep the router's
+        replicator, metrics = parts.functions(cfg, components, options.endpoint_url)
     hub = MetricsHub(clients.cloudwatch if options.publish_metrics else None)
     telemetry = RunnerTelemetry(
         hub, log_dir=options.log_dir, service_metrics=options.endpoint_url is not None
@@ -78,7 +80,6 @@ def serve(
         "replicator": (replicator, replicator_mapping(cfg), destination(options.failure_queue_url)),
         "metrics": (metrics, metrics_mapping(cfg), destination(options.metrics_failure_queue_url)),
     }
-    router = OutputRouter()
     checkpoints = CheckpointStore(options.checkpoints)
     mappings = []
     for name in options.functions:

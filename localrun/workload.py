@@ -81,9 +81,11 @@ class WorkloadModel:
         self._settings = settings
         self._rng = random.Random(settings.seed)  # noqa: S311 (a workload, not cryptography)
         segments = cfg.segment_values or ("web",)
+        # Platforms are spread evenly (every segment appears as soon as there are enough users),
+        # and one user in twenty is on a platform outside the segments ("other" on dashboards).
         self._platform = [
-            OTHER_PLATFORM if self._rng.random() < 0.05 else self._rng.choice(segments)
-            for _ in range(settings.users)
+            OTHER_PLATFORM if user % 20 == 19 else segments[user % len(segments)]
+            for user in range(settings.users)
         ]
         self._live: list[dict[str, Any]] = []
         self._last_ms = 0

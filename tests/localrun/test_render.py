@@ -72,12 +72,14 @@ def test_every_dashboard_is_written_with_an_index(aws, tmp_path, config):
         [_datum("DynamoDBUsage", "ItemChanges", (5.0,), now - 10, (*TABLE, ("EventName", "INSERT")))],
     )
     hub.flush()
-    images, index = render_all(
+    rendered = render_all(
         dashboard_context(config), hub, lambda region: cloudwatch, start=now - 60, end=now, output=tmp_path
     )
+    images = rendered.images
     assert [p.name for p in images] == [f"dashboard-{board.key}.png" for board in DASHBOARDS]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 20_000 for p in images)
-    assert all(p.name in index.read_text() for p in images)
+    assert all(p.name in rendered.index.read_text() for p in images)
+    assert rendered.series["usage"]["with_data"] == 1
 
 
 def test_series_without_data_are_listed_not_dropped(tmp_path, config):

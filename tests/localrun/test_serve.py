@@ -9,7 +9,7 @@ import pytest
 
 from localrun.clients import AwsClients
 from localrun.serve import ServeOptions, serve
-from tests.localrun.collaborators import COMPONENTS
+from tests.localrun.collaborators import system_components
 from tests.localrun.conftest import put_items
 
 
@@ -22,7 +22,7 @@ def _serve_until(regions, options, expected: int) -> dict[str, int]:
             serve(
                 regions.config,
                 options,
-                components=COMPONENTS,
+                components=system_components(),
                 clients=AwsClients(),
                 stop=stop,
                 say=lambda _: None,
@@ -59,7 +59,7 @@ def test_an_unknown_function_is_refused(regions):
         serve(
             regions.config,
             ServeOptions(functions=("everything",)),
-            components=COMPONENTS,
+            components=system_components(),
             clients=AwsClients(),
             stop=threading.Event(),
         )
