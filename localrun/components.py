@@ -134,13 +134,15 @@ def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> d
 
 def metrics_environment(cfg: DeploymentConfig) -> dict[str, str]:
     """The usage-metrics function's environment, as the CDK app sets it."""
-    return {
+    env = {
         "METRICS_NAMESPACE": cfg.usage_namespace,
         "USER_ID_ATTRIBUTE": cfg.user_id_attribute,
         "TRACKED_ATTRIBUTES": ",".join(cfg.tracked_attributes),
-        "SEGMENT_ATTRIBUTE": cfg.segment_attribute or "",
-        "SEGMENT_VALUES": ",".join(cfg.segment_values),
     }
+    if cfg.segment_attribute:
+        env["SEGMENT_ATTRIBUTE"] = cfg.segment_attribute
+        env["SEGMENT_VALUES"] = ",".join(cfg.segment_values)
+    return env
 
 
 def functions(

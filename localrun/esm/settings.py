@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cdk.config import DeploymentConfig
 
@@ -70,12 +70,5 @@ def replicator_mapping(cfg: DeploymentConfig) -> MappingSettings:
 
 def metrics_mapping(cfg: DeploymentConfig, *, tumbling_window_seconds: int | None = None) -> MappingSettings:
     """The usage-metrics mapping: the same, plus a tumbling window (state across invocations)."""
-    return MappingSettings(
-        batch_size=cfg.batch_size,
-        batching_window_seconds=cfg.batching_window_seconds,
-        max_retry_attempts=cfg.max_retry_attempts,
-        max_record_age_seconds=cfg.max_record_age_seconds,
-        bisect_on_error=True,
-        report_batch_item_failures=True,
-        tumbling_window_seconds=tumbling_window_seconds or cfg.tumbling_window_seconds,
-    )
+    window = tumbling_window_seconds or cfg.tumbling_window_seconds
+    return replace(replicator_mapping(cfg), tumbling_window_seconds=window)
