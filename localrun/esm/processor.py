@@ -25,34 +25,18 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from localrun.esm.batches import batch_is_ready, batch_length, expired_prefix, halves, window_start
 from localrun.esm.failure import Condition, FailureDestination, failure_message
 from localrun.esm.outcome import Verdict, judge
+from localrun.esm.ports import Invoker, Observer, exponential_backoff
 from localrun.esm.records import PendingRecord
 from localrun.esm.settings import MappingSettings
 from localrun.esm.window import OpenWindow
-from localrun.function import Function, Invocation
+from localrun.function import Function
 
 log = logging.getLogger(__name__)
-
-Invoker = Callable[[dict[str, Any]], Invocation]
-
-
-class Observer(Protocol):
-    """Told about every invocation and every discarded batch (metrics, logs, progress)."""
-
-    def invoked(
-        self, function: Function, invocation: Invocation, *, records: int, iterator_age_ms: float | None
-    ) -> None: ...
-
-    def discarded(self, function: Function, records: int, condition: Condition) -> None: ...
-
-
-def exponential_backoff(retries: int) -> float:
-    """Seconds before retry number ``retries``: 0.1 s doubling up to 5 s (Lambda documents none)."""
-    return float(min(5.0, 0.1 * 2 ** max(0, retries - 1)))
 
 
 @dataclass(slots=True)

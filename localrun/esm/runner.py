@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from localrun.capture import OutputRouter
 from localrun.esm.checkpoints import CheckpointStore
 from localrun.esm.failure import FailureDestination, NoDestination
-from localrun.esm.processor import Observer, ShardProcessor, exponential_backoff
+from localrun.esm.ports import Observer, QuietObserver, exponential_backoff
+from localrun.esm.processor import ShardProcessor
 from localrun.esm.records import PendingRecord
 from localrun.esm.settings import MappingSettings, StartingPosition
 from localrun.esm.shards import ShardInfo, ShardReader, list_shards, ready_shards
@@ -35,16 +36,6 @@ Annotate = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 _READ_LIMIT = 1000  # GetRecords' maximum
 _STEPS_PER_ROUND = 50  # invocations one shard may make before the next shard gets a turn
 _BUSY_RECHECK = 0.05
-
-
-class _Quiet:
-    def invoked(
-        self, function: Function, invocation: Invocation, *, records: int, iterator_age_ms: float | None
-    ) -> None:
-        return None
-
-    def discarded(self, function: Function, records: int, condition: Any) -> None:
-        return None
 
 
 @dataclass(slots=True)
@@ -83,7 +74,7 @@ class EventSourceMapping:
         self._streams = streams
         self._router = router
         self._destination = destination or NoDestination()
-        self._observer = observer or _Quiet()
+        self._observer = observer or QuietObserver()
         self._annotate = annotate
         self._backoff = backoff
         self._clock = clock

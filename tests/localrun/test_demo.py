@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 import boto3
 import pytest
@@ -17,7 +19,15 @@ from tests.localrun.collaborators import system_components
 
 pytestmark = pytest.mark.slow
 
-AWS_CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "aws"
+
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    """The demo exports settings for the handlers it runs; other tests must not inherit them."""
+    with mock.patch.dict(os.environ):
+        yield
+
+
+AWS_CLI = Path(sys.executable).parent / "aws"  # awscli is a test dependency, next to this interpreter
 
 
 def _short(tmp_path: Path, **overrides: object) -> DemoOptions:
