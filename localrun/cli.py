@@ -74,7 +74,12 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="tumbling window of the usage-metrics consumer, seconds (10; cdk.json deploys 60: a "
         "shorter one shows several windows in a short run)",
     )
-    add("--endpoint-url", metavar="URL", help="use this endpoint instead of starting a moto server")
+    add(
+        "--endpoint-url",
+        metavar="URL",
+        help="use this endpoint instead of starting a moto server (with your AWS credentials; any "
+        "value works for moto)",
+    )
     add("--keep-running", action="store_true", help="leave the endpoint and consumers up at the end")
     add("--output", type=Path, default=Path("demo-output"), metavar="DIR", help="dashboards, logs, report")
     add("--verbose", action="store_true", help="log the runner's decisions (retries, bisections)")

@@ -216,7 +216,7 @@ class Demo:
                     self._publish(session)
                     lag = self._replication(session, "ReplicationLagMs")
                     p99 = percentile(lag, 99) if lag else None
-                    counters = session.telemetry.counters
+                    counters = session.telemetry.snapshot()
                     self.say(progress_line(time.time() - started, workload.total, counters, p99))
             finally:
                 self.stop.set()
@@ -260,13 +260,13 @@ class Demo:
             failed=sum(self._replication(session, "RecordsFailed")),
             lag_p50_ms=percentile(lag, 50) if lag else None,
             lag_p99_ms=percentile(lag, 99) if lag else None,
-            discarded=sum(c.discarded for c in session.telemetry.counters.values()),
+            discarded=sum(c.discarded for c in session.telemetry.snapshot().values()),
             check_exit_code=check.exit_code,
             check_output=check.output,
             dashboards=rendered.images,
             index=rendered.index,
         )
-        self.run_result.counters = dict(session.telemetry.counters)
+        self.run_result.counters = session.telemetry.snapshot()
         self.say(summary_text(self.run_result.summary))
 
     def _keep_running(self, session: _Session) -> None:
@@ -281,8 +281,12 @@ class Demo:
             )
         )
         self.stop.clear()
-        while not self.stop.wait(self.options.progress_every):
-            self._publish(session)
+        try:
+            while not self.stop.wait(self.options.progress_every):
+                self._publish(session)
+        except KeyboardInterrupt:
+            # Ctrl-C is how a kept-running demo ends: the exit code stays the check's.
+            self.say("stopping")
 
 
 def run_demo(options: DemoOptions, **kwargs: object) -> DemoRun:

@@ -8,6 +8,7 @@ lines to one log file per function (the local "log group"), and keeps counters f
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,11 @@ class RunnerTelemetry:
         self._service_metrics = service_metrics
         self._lock = threading.Lock()
         self.counters: dict[str, FunctionCounters] = {}
+
+    def snapshot(self) -> dict[str, FunctionCounters]:
+        """A copy of the counters, safe to read while the runner's threads update them."""
+        with self._lock:
+            return {name: dataclasses.replace(counters) for name, counters in self.counters.items()}
 
     def _counters(self, function: Function) -> FunctionCounters:
         return self.counters.setdefault(function.name, FunctionCounters())

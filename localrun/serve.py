@@ -102,6 +102,6 @@ def serve(
     with StreamRunner(mappings, router).running():
         while not stop.wait(options.progress_every):
             hub.flush()
-            say(progress_line(time.time() - started, None, telemetry.counters, None))
+            say(progress_line(time.time() - started, None, telemetry.snapshot(), None))
     hub.flush()
-    return {name: counter.records for name, counter in telemetry.counters.items()}
+    return {name: counter.records for name, counter in telemetry.snapshot().items()}
