@@ -1,0 +1,62 @@
+"""The usage-metrics consumer: aggregates each tumbling window of the stream into EMF metrics."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from cdk.config import DeploymentConfig
+from cdk.constructs.bundling import METRICS
+from cdk.constructs.stream_consumer import ConsumerSettings, StreamConsumer
+
+
+def metrics_environment(config: DeploymentConfig) -> dict[str, str]:
+    environment = {
+        "METRICS_NAMESPACE": config.usage_namespace,
+        "USER_ID_ATTRIBUTE": config.user_id_attribute,
+        "TRACKED_ATTRIBUTES": ",".join(config.tracked_attributes),
+    }
+    if config.segment_attribute:
+        environment["SEGMENT_ATTRIBUTE"] = config.segment_attribute
+        environment["SEGMENT_VALUES"] = ",".join(config.segment_values)
+    return environment
+
+
+class UsageMetrics(Construct):
+    """The metrics function on the source stream; it needs no AWS access beyond the stream."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        stream_arn: str,
+        key: kms.IKey | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.consumer = StreamConsumer(
+            self,
+            "Consumer",
+            config=config,
+            stream_arn=stream_arn,
+            key=key,
+            settings=ConsumerSettings(
+                package=METRICS,
+                handler="metrics.handler.handler",
+                function_name=config.metrics_function_name,
+                failure_queue_name=config.metrics_failure_queue_name,
+                memory_mb=config.metrics_memory_mb,
+                timeout_seconds=config.metrics_timeout_seconds,
+                # Usage metrics describe the present: replaying a day of history on the first
+                # deploy would pile it into the first minutes of the dashboards.
+                starting_position=lambda_.StartingPosition.LATEST,
+                description=f"Usage metrics of {config.table_name} (EMF)",
+                environment=metrics_environment(config),
+                tumbling_window_seconds=config.tumbling_window_seconds,
+            ),
+        )
+        self.role = self.consumer.role
+        self.function = self.consumer.function
+        self.failure_queue = self.consumer.failure_queue
