@@ -1,0 +1,111 @@
+"""Replicator settings, read once from the environment into a frozen value."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlparse
+
+from replicator.errors import ConfigurationError
+from replicator.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
+from telemetry.catalogue import DEFAULT_REPLICATION_NAMESPACE
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+class TtlPolicy(StrEnum):
+    """What a TTL delete in the source does to the replica."""
+
+    REPLICATE = "replicate"  # delete the item in the replica too
+    SKIP = "skip"  # keep it (the replica becomes an archive of expired items)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    replica_table: str
+    replica_region: str
+    state_table: str
+    endpoint_url: str | None = None
+    role_arn: str | None = None
+    ttl_policy: TtlPolicy = TtlPolicy.REPLICATE
+    exclude_attributes: frozenset[str] = frozenset()
+    tombstone_retention_hours: int = 72
+    max_concurrent_writes: int = 64
+    metrics_namespace: str = DEFAULT_REPLICATION_NAMESPACE
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is required and is not set")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be a whole number between {low} and {high}; got {raw!r}"
+        ) from None
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}; got {value}")
+    return value
+
+
+def _table(env: Mapping[str, str], name: str, value: str) -> str:
+    if not _TABLE.match(value):
+        raise ConfigurationError(
+            f"{name} must be a DynamoDB table name (3-255 letters, digits, '_', '-', '.'); got {value!r}"
+        )
+    return value
+
+
+def from_environ(env: Mapping[str, str]) -> Settings:
+    """Validate the replicator's environment variables; errors name the variable and the expected form."""
+    table = _table(env, "REPLICA_TABLE_NAME", _required(env, "REPLICA_TABLE_NAME"))
+    region = _required(env, "REPLICA_REGION")
+    if not _REGION.match(region):
+        raise ConfigurationError(f"REPLICA_REGION must be an AWS region such as eu-west-1; got {region!r}")
+    endpoint = env.get("REPLICA_ENDPOINT_URL", "").strip() or None
+    if endpoint and (urlparse(endpoint).scheme not in ("http", "https") or not urlparse(endpoint).netloc):
+        raise ConfigurationError(f"REPLICA_ENDPOINT_URL must be an http(s) URL; got {endpoint!r}")
+    role = env.get("REPLICA_ROLE_ARN", "").strip() or None
+    if role and not _ROLE_ARN.match(role):
+        raise ConfigurationError(
+            f"REPLICA_ROLE_ARN must be an IAM role ARN (arn:aws:iam::123456789012:role/NAME); got {role!r}"
+        )
+    policy_text = env.get("TTL_DELETES", "").strip().lower() or TtlPolicy.REPLICATE.value
+    try:
+        policy = TtlPolicy(policy_text)
+    except ValueError:
+        raise ConfigurationError(f"TTL_DELETES must be 'replicate' or 'skip'; got {policy_text!r}") from None
+    excluded = frozenset(
+        part.strip() for part in env.get("EXCLUDE_ATTRIBUTES", "").split(",") if part.strip()
+    )
+    if VERSION_ATTRIBUTE in excluded or any(name.startswith(LEGACY_GLOBAL_TABLE_PREFIX) for name in excluded):
+        raise ConfigurationError(
+            f"EXCLUDE_ATTRIBUTES must not name {VERSION_ATTRIBUTE!r} or aws:rep:* attributes (never copied)"
+        )
+    state = _table(
+        env, "STATE_TABLE_NAME", env.get("STATE_TABLE_NAME", "").strip() or f"{table}-replication-state"
+    )
+    return Settings(
+        replica_table=table,
+        replica_region=region,
+        state_table=state,
+        endpoint_url=endpoint,
+        role_arn=role,
+        ttl_policy=policy,
+        exclude_attributes=excluded,
+        tombstone_retention_hours=_integer(env, "TOMBSTONE_RETENTION_HOURS", 72, 25, 24 * 365),
+        max_concurrent_writes=_integer(env, "MAX_CONCURRENT_WRITES", 64, 1, 512),
+        metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or DEFAULT_REPLICATION_NAMESPACE,
+    )

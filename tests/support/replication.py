@@ -1,0 +1,93 @@
+"""A replicator wired to the moto regions of a test, with views of both tables."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from replicator import schema
+from replicator.handler import Replicator, build_replicator
+from replicator.settings import from_environ
+from tests.support.lambda_context import FakeLambdaContext
+
+BASE_ENV = {"REPLICA_TABLE_NAME": "Users", "REPLICA_REGION": "eu-west-1"}
+
+
+def scan_all(client: Any, table: str, *, consistent: bool = True) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": consistent}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def by_key(
+    items: list[dict[str, Any]], key_names: tuple[str, ...] = ("user_id", "timestamp")
+) -> dict[str, Any]:
+    return {json.dumps([item[k] for k in key_names], sort_keys=True, default=str): item for item in items}
+
+
+def without_metadata(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name != schema.VERSION_ATTRIBUTE}
+
+
+@dataclass
+class Harness:
+    regions: Any
+    env: dict[str, str] = field(default_factory=lambda: dict(BASE_ENV))
+    replicator: Replicator = field(init=False)
+    output: io.StringIO = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.output = io.StringIO()
+        self.replicator = build_replicator(from_environ(self.env), out=self.output)
+
+    def deliver(self, event: Mapping[str, Any], *, timeout: float = 60.0) -> dict[str, Any]:
+        return self.replicator.handle(event, FakeLambdaContext(timeout_seconds=timeout))
+
+    def failed_sequences(self, response: Mapping[str, Any]) -> list[str]:
+        return [item["itemIdentifier"] for item in response["batchItemFailures"]]
+
+    def source(self) -> dict[str, Any]:
+        return by_key(scan_all(self.regions.source, "Users"))
+
+    def replica(self) -> dict[str, Any]:
+        """The replica as its readers see it: a plain Scan, metadata removed."""
+        return {k: without_metadata(v) for k, v in by_key(scan_all(self.regions.replica, "Users")).items()}
+
+    def replica_versions(self) -> dict[str, str]:
+        return {
+            k: v[schema.VERSION_ATTRIBUTE]["S"]
+            for k, v in by_key(scan_all(self.regions.replica, "Users")).items()
+        }
+
+    def tombstones(self) -> list[dict[str, Any]]:
+        items = scan_all(self.regions.replica, "Users-replication-state")
+        return [i for i in items if i[schema.STATE_PARTITION_KEY]["S"].startswith(schema.TOMBSTONE_PREFIX)]
+
+    def emf_documents(self) -> list[dict[str, Any]]:
+        docs = [json.loads(line) for line in self.output.getvalue().splitlines() if line.strip()]
+        return [doc for doc in docs if "_aws" in doc]
+
+    def log_lines(self) -> list[str]:
+        return self.output.getvalue().splitlines()
+
+    def metric_total(self, name: str, **dimensions: str) -> float:
+        """Sum of a metric over the EMF documents whose dimensions are exactly TableName + ``dimensions``."""
+        total = 0.0
+        for doc in self.emf_documents():
+            (directive,) = doc["_aws"]["CloudWatchMetrics"]
+            (dims,) = directive["Dimensions"]
+            wanted = {"TableName", *dimensions}
+            if set(dims) != wanted or any(doc[k] != v for k, v in dimensions.items()):
+                continue
+            if any(m["Name"] == name for m in directive["Metrics"]):
+                value = doc[name]
+                total += sum(value) if isinstance(value, list) else value
+        return total

@@ -1,0 +1,172 @@
+"""The shared stream-record view: parsing, validation, Lambda shaping, item size."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from ddbstream import EventName, MalformedRecord, item_size_bytes, parse_event, parse_record
+from ddbstream.attributes import item_from_event, item_to_event, key_hash
+
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000"
+
+
+def record(**overrides: Any) -> dict[str, Any]:
+    """A hand-written record, for shapes moto's stream cannot produce."""
+    base: dict[str, Any] = {
+        "eventID": "1",
+        "eventName": "MODIFY",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": STREAM_ARN,
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1700000000,
+            "Keys": {"user_id": {"S": "u1"}, "timestamp": {"N": "1"}},
+            "NewImage": {"user_id": {"S": "u1"}, "timestamp": {"N": "1"}, "plan": {"S": "pro"}},
+            "SequenceNumber": "111",
+            "SizeBytes": 26,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+    body = overrides.pop("dynamodb", {})
+    base.update(overrides)
+    base["dynamodb"].update(body)
+    return base
+
+
+def test_moto_stream_records_parse_into_typed_views(regions):
+    # GIVEN an insert, a modify and a delete in the source table
+    key = {"user_id": {"S": "u1"}, "timestamp": {"N": "1700000000"}}
+    regions.source.put_item(TableName="Users", Item={**key, "blob": {"B": b"\x00\xff"}})
+    regions.source.put_item(TableName="Users", Item={**key, "blob": {"B": b"\x01"}})
+    regions.source.delete_item(TableName="Users", Key=key)
+    # WHEN the stream records are shaped as Lambda delivers them and parsed
+    batch = parse_event(regions.tap.read_event())
+    # THEN each is a typed record with integer-comparable sequence numbers and decoded binary
+    assert batch.rejected == ()
+    assert [r.event_name for r in batch.records] == [EventName.INSERT, EventName.MODIFY, EventName.REMOVE]
+    assert [r.sequence for r in batch.records] == sorted(r.sequence for r in batch.records)
+    insert, modify, remove = batch.records
+    assert insert.new_image is not None and insert.new_image["blob"] == {"B": b"\x00\xff"}
+    assert modify.old_image is not None and modify.old_image["blob"] == {"B": b"\x00\xff"}
+    assert remove.new_image is None and remove.keys == key
+    assert insert.key_id == remove.key_id and insert.key_hash == key_hash(key)
+    assert insert.table_name == "Users"
+    assert insert.created_at is not None and insert.created_at == int(insert.created_at)
+
+
+def test_short_sequence_numbers_compare_as_integers():
+    # AWS's own sample events use "111"; real ones have 21 to 40 digits.
+    short = parse_record(record(dynamodb={"SequenceNumber": "999"}))
+    long = parse_record(record(dynamodb={"SequenceNumber": "1000"}))
+    assert short.sequence < long.sequence
+    assert short.sequence_number == "999"
+
+
+def test_ttl_delete_is_recognised_by_its_service_identity():
+    ttl = record(
+        eventName="REMOVE",
+        userIdentity={"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+        dynamodb={"NewImage": None},
+    )
+    user = record(eventName="REMOVE", dynamodb={"NewImage": None})
+    assert parse_record(ttl).is_ttl_delete
+    assert not parse_record(user).is_ttl_delete
+
+
+def test_every_attribute_type_round_trips_through_event_form():
+    image = {
+        "s": {"S": ""},
+        "n": {"N": "-12345678901234567890123456789012345678E-120"},
+        "b": {"B": "AP8="},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "99999999999999999999999999999999999999"]},
+        "bs": {"BS": ["AA==", "AQI="]},
+        "m": {"M": {"inner": {"L": [{"NULL": True}, {"BOOL": False}]}}},
+        "l": {"L": []},
+        "null": {"NULL": True},
+        "bool": {"BOOL": True},
+    }
+    parsed = item_from_event(image, "NewImage")
+    assert parsed["b"] == {"B": b"\x00\xff"}
+    assert parsed["bs"] == {"BS": [b"\x00", b"\x01\x02"]}
+    assert parsed["n"] == image["n"]  # numbers stay exact decimal text
+    assert item_to_event(parsed) == image
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "leaf"}
+    for _ in range(depth):
+        value = {"M": {"x": value}}
+    return value
+
+
+def test_thirty_two_levels_of_nesting_are_accepted_and_thirty_three_are_not():
+    assert item_from_event({"deep": nested(32)}, "NewImage")
+    with pytest.raises(MalformedRecord, match="32 levels"):
+        item_from_event({"deep": nested(33)}, "NewImage")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        pytest.param(lambda r: r.update(eventName="UPSERT"), "unknown eventName", id="unknown-event"),
+        pytest.param(lambda r: r["dynamodb"].pop("Keys"), "Keys", id="missing-keys"),
+        pytest.param(lambda r: r["dynamodb"].update(Keys={}), "no Keys", id="empty-keys"),
+        pytest.param(lambda r: r["dynamodb"].update(SequenceNumber="12a"), "decimal", id="bad-sequence"),
+        pytest.param(lambda r: r["dynamodb"].pop("SequenceNumber"), "SequenceNumber", id="no-sequence"),
+        pytest.param(lambda r: r.pop("dynamodb"), "dynamodb", id="no-body"),
+        pytest.param(lambda r: r["dynamodb"]["NewImage"].update(x={"Q": "1"}), "type tag", id="bad-tag"),
+        pytest.param(lambda r: r["dynamodb"]["NewImage"].update(x={"B": "%%%"}), "base64", id="bad-base64"),
+        pytest.param(lambda r: r["dynamodb"]["NewImage"].update(x={"N": 5}), "string", id="number-not-text"),
+        pytest.param(
+            lambda r: r["dynamodb"].update(ApproximateCreationDateTime="yesterday"), "epoch", id="bad-time"
+        ),
+    ],
+)
+def test_malformed_records_are_rejected_with_a_reason_and_no_values(mutate, reason):
+    raw = copy.deepcopy(record())
+    raw["dynamodb"]["NewImage"]["secret"] = {"S": "SENTINEL-PII"}
+    mutate(raw)
+    with pytest.raises(MalformedRecord, match=reason) as caught:
+        parse_record(raw)
+    assert "SENTINEL-PII" not in str(caught.value)
+    assert "u1" not in str(caught.value)
+
+
+def test_a_bad_record_is_rejected_alone_and_keeps_its_position_and_sequence_number():
+    good = record(dynamodb={"SequenceNumber": "100"})
+    bad = record(eventName="NOPE", dynamodb={"SequenceNumber": "101"})
+    batch = parse_event({"Records": [good, bad, record(dynamodb={"SequenceNumber": "102"})]})
+    assert [r.sequence_number for r in batch.records] == ["100", "102"]
+    assert [(r.index, r.sequence_number) for r in batch.rejected] == [(1, "101")]
+
+
+def test_an_event_without_records_is_an_error():
+    with pytest.raises(MalformedRecord, match="Records"):
+        parse_event({"hello": "world"})
+
+
+def test_keys_only_records_parse_but_have_no_image_to_replicate():
+    keys_only = parse_record(record(dynamodb={"NewImage": None, "StreamViewType": "KEYS_ONLY"}))
+    with pytest.raises(MalformedRecord, match="KEYS_ONLY"):
+        keys_only.require_new_image()
+
+
+@pytest.mark.parametrize(
+    ("item", "size"),
+    [
+        pytest.param({"a": {"S": "hello"}}, 1 + 5, id="string"),
+        pytest.param({"n": {"N": "123"}}, 1 + 3, id="number-3-digits"),
+        pytest.param({"n": {"N": "0.0001200"}}, 1 + 2, id="number-trims-zeros"),
+        pytest.param({"b": {"B": b"\x00\x01\x02"}}, 1 + 3, id="binary"),
+        pytest.param({"t": {"BOOL": True}, "z": {"NULL": True}}, 2 + 2, id="bool-null"),
+        pytest.param({"m": {"M": {"k": {"S": "v"}}}}, 1 + 3 + 1 + 1 + 1, id="map"),
+        pytest.param({"l": {"L": [{"S": "ab"}, {"S": "c"}]}}, 1 + 3 + (1 + 2) + (1 + 1), id="list"),
+    ],
+)
+def test_item_size_follows_dynamodbs_documented_rule(item, size):
+    assert item_size_bytes(item) == size
