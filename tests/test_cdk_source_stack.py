@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 
+from replicator.settings import from_environ
 from tests.support.cdk_app import Synthesized
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
@@ -371,3 +372,22 @@ def test_source_outputs_give_the_usage_dashboard_url(cdk_default: Synthesized):
         },
     )
     cdk_default.source.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": "Users-usage"})
+
+
+@pytest.mark.parametrize("variant", ["cdk_default", "cdk_all_options"])
+def test_replicator_accepts_the_environment_the_stack_gives_it(variant, request):
+    # The replicator's own settings parser is the judge of its environment variables.
+    synthesized: Synthesized = request.getfixturevalue(variant)
+    (function,) = [
+        resource["Properties"]
+        for resource in synthesized.source.find_resources("AWS::Lambda::Function").values()
+        if resource["Properties"]["FunctionName"] == "Users-replicator"
+    ]
+    settings = from_environ(function["Environment"]["Variables"])
+    config = synthesized.config
+    assert (settings.replica_table, settings.replica_region, settings.state_table) == (
+        config.replica_table_name,
+        config.replica_region,
+        config.state_table_name,
+    )
+    assert settings.role_arn == config.replica_role_arn
