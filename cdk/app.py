@@ -29,8 +29,9 @@ class Deployment:
 def build(app: App) -> Deployment:
     """Create both stacks in ``app`` from its context, and attach the cdk-nag rule packs."""
     config = from_context(app.node.try_get_context)
-    replica = ReplicaStack(app, "Replica", config=config)
-    source = SourceStack(app, "Source", config=config)
+    # Construct ids are the stack names, so `npx cdk deploy Users-replication-replica` selects one.
+    replica = ReplicaStack(app, config.replica_stack_name, config=config)
+    source = SourceStack(app, config.source_stack_name, config=config)
     source.add_stack_dependency(replica, "the replicator writes into the replica region's tables")
     # cdk-nag 3 runs as a policy-validation plugin; findings that are not acknowledged (with a
     # written reason, where the construct is defined) fail the synth.
