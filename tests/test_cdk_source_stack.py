@@ -193,10 +193,24 @@ def test_metrics_mapping_uses_a_tumbling_window(cdk_default: Synthesized):
 
 
 def test_mapping_batching_and_parallelization_follow_the_context(cdk_all_options: Synthesized):
-    cdk_all_options.source.resource_properties_count_is(
+    template = cdk_all_options.source
+    template.resource_properties_count_is(
+        "AWS::Lambda::EventSourceMapping", {"BatchSize": 250, "MaximumBatchingWindowInSeconds": 2}, 2
+    )
+    template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        {"BatchSize": 250, "MaximumBatchingWindowInSeconds": 2, "ParallelizationFactor": 4},
-        2,
+        {
+            "FunctionName": {"Ref": Match.string_like_regexp("^ReplicationConsumer")},
+            "ParallelizationFactor": 4,
+        },
+    )
+    # The usage metrics keep one window state per shard: one batch at a time.
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": Match.string_like_regexp("^UsageMetricsConsumer")},
+            "ParallelizationFactor": 1,
+        },
     )
 
 

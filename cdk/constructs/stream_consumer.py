@@ -53,6 +53,8 @@ class ConsumerSettings:
     environment: dict[str, str] = field(default_factory=dict)
     tumbling_window_seconds: int | None = None
     role_name: str | None = None
+    # None: the configured parallelizationFactor.
+    parallelization_factor: int | None = None
 
 
 # The retention periods CloudWatch Logs accepts, in the order of logs.RetentionDays' members.
@@ -143,7 +145,7 @@ class StreamConsumer(Construct):
             starting_position=settings.starting_position,
             batch_size=config.batch_size,
             max_batching_window=Duration.seconds(config.batching_window_seconds),
-            parallelization_factor=config.parallelization_factor,
+            parallelization_factor=settings.parallelization_factor or config.parallelization_factor,
             report_batch_item_failures=True,
             bisect_batch_on_error=True,
             retry_attempts=config.max_retry_attempts,

@@ -55,6 +55,9 @@ class UsageMetrics(Construct):
                 description=f"Usage metrics of {config.table_name} (EMF)",
                 environment=metrics_environment(config),
                 tumbling_window_seconds=config.tumbling_window_seconds,
+                # One batch at a time per shard, so one window state sees every record of the
+                # shard: concurrent batches would each count their own distinct users.
+                parallelization_factor=1,
             ),
         )
         self.role = self.consumer.role
