@@ -19,10 +19,10 @@ VARIANTS = ["cdk_default", "cdk_all_options", "cdk_imported_table"]
 EXPECTED_ACKNOWLEDGEMENTS = {
     "AwsSolutions::AwsSolutions-SQS3": "FailureQueue",
     "Serverless::Serverless-SQSRedrivePolicy": "FailureQueue",
-    "AwsSolutions::AwsSolutions-IAM5[Resource::*]": "Consumer/Role",
-    "AwsSolutions::AwsSolutions-L1": "Consumer/Function",
-    "Serverless::Serverless-LambdaLatestVersion": "Consumer/Function",
-    "Serverless::Serverless-LambdaDLQ": "Consumer/Function",
+    "AwsSolutions::AwsSolutions-IAM5[Resource::*]": "/Role",
+    "AwsSolutions::AwsSolutions-L1": "/Function",
+    "Serverless::Serverless-LambdaLatestVersion": "/Function",
+    "Serverless::Serverless-LambdaDLQ": "/Function",
     "Serverless::Serverless-SNSRedrivePolicy": "Monitoring/AlarmTopic",
 }
 # W3005 (redundant DependsOn): CDK makes each function depend on its role *and* the role's

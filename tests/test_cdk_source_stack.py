@@ -179,16 +179,14 @@ def test_replicator_mapping_bounds_retries_and_never_filters(cdk_default: Synthe
     template = cdk_default.source
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        _mapping(
-            "^ReplicationConsumerFunction", StartingPosition="TRIM_HORIZON", FilterCriteria=Match.absent()
-        ),
+        _mapping("^ReplicatorFunction", StartingPosition="TRIM_HORIZON", FilterCriteria=Match.absent()),
     )
 
 
 def test_metrics_mapping_uses_a_tumbling_window(cdk_default: Synthesized):
     cdk_default.source.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        _mapping("^UsageMetricsConsumerFunction", StartingPosition="LATEST", TumblingWindowInSeconds=60),
+        _mapping("^UsageMetricsFunction", StartingPosition="LATEST", TumblingWindowInSeconds=60),
     )
 
 
@@ -200,7 +198,7 @@ def test_mapping_batching_and_parallelization_follow_the_context(cdk_all_options
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
-            "FunctionName": {"Ref": Match.string_like_regexp("^ReplicationConsumer")},
+            "FunctionName": {"Ref": Match.string_like_regexp("^Replicator")},
             "ParallelizationFactor": 4,
         },
     )
@@ -208,7 +206,7 @@ def test_mapping_batching_and_parallelization_follow_the_context(cdk_all_options
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
-            "FunctionName": {"Ref": Match.string_like_regexp("^UsageMetricsConsumer")},
+            "FunctionName": {"Ref": Match.string_like_regexp("^UsageMetrics")},
             "ParallelizationFactor": 1,
         },
     )
@@ -256,7 +254,7 @@ def test_replicator_writes_only_the_replica_and_state_tables(cdk_default: Synthe
     cdk_default.source.has_resource_properties(
         "AWS::IAM::Policy",
         {
-            "Roles": [{"Ref": Match.string_like_regexp("^ReplicationConsumerRole")}],
+            "Roles": [{"Ref": Match.string_like_regexp("^ReplicatorRole")}],
             "PolicyDocument": {
                 "Statement": Match.array_with(
                     [
@@ -294,7 +292,7 @@ def test_replicator_with_replica_role_may_only_assume_it(cdk_all_options: Synthe
         statement
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::IAM::Policy"
-        and resource["Properties"]["Roles"][0]["Ref"].startswith("ReplicationConsumerRole")
+        and resource["Properties"]["Roles"][0]["Ref"].startswith("ReplicatorRole")
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert {"Action": "sts:AssumeRole", "Effect": "Allow", "Resource": role_arn} in statements

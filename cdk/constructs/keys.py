@@ -6,7 +6,7 @@ retained when a stack is deleted: the retained tables cannot be read without it.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
@@ -71,3 +71,17 @@ class RegionKey(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
             )
         )
+
+
+def region_key(scope: Stack, *, table: str, side: str, enabled: bool) -> RegionKey | None:
+    """The region's key when ``customerManagedKey`` is on (alias ``<table>-replication-<side>``)."""
+    if not enabled:
+        return None
+    key = RegionKey(
+        scope,
+        "Encryption",
+        alias=f"alias/{table}-replication-{side}",
+        description=f"Encrypts {table} replication data in the {side} region: tables, queues, alarm topic",
+    )
+    key.allow_cloudwatch_alarms()
+    return key

@@ -1,15 +1,13 @@
-"""The replicator: its stream consumer, its environment and its access to the replica region."""
+"""The replicator: its consumer settings, its environment and its access to the replica region."""
 
 from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
 
 from cdk.config import DeploymentConfig
 from cdk.constructs.bundling import REPLICATOR
-from cdk.constructs.stream_consumer import ConsumerSettings, StreamConsumer
+from cdk.constructs.stream_consumer import ConsumerSettings
 
 # Exactly what the replicator's writer calls (HELPERS.md, "Replicator contracts"); its
 # TransactWriteItems calls are authorised through these per-item actions.
@@ -42,56 +40,36 @@ def replicator_environment(config: DeploymentConfig) -> dict[str, str]:
     return environment
 
 
-class Replication(Construct):
-    """The replicator function on the source stream, with its failure queue."""
+def replicator_settings(config: DeploymentConfig) -> ConsumerSettings:
+    return ConsumerSettings(
+        package=REPLICATOR,
+        handler="replicator.handler.handler",
+        function_name=config.replicator_function_name,
+        failure_queue_name=config.failure_queue_name,
+        memory_mb=config.replicator_memory_mb,
+        timeout_seconds=config.replicator_timeout_seconds,
+        # Every change still in the stream (24 hours) is replicated; what is older comes across
+        # with `python -m replicator backfill`.
+        starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+        description=f"Replicates {config.table_name} into {config.replica_region}",
+        environment=replicator_environment(config),
+        # A fixed name: the replica account's role (replicaRoleArn) trusts it by ARN.
+        role_name=config.replicator_role_name,
+    )
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: DeploymentConfig,
-        stream_arn: str,
-        key: kms.IKey | None,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self.consumer = StreamConsumer(
-            self,
-            "Consumer",
-            config=config,
-            stream_arn=stream_arn,
-            key=key,
-            settings=ConsumerSettings(
-                package=REPLICATOR,
-                handler="replicator.handler.handler",
-                function_name=config.replicator_function_name,
-                failure_queue_name=config.failure_queue_name,
-                memory_mb=config.replicator_memory_mb,
-                timeout_seconds=config.replicator_timeout_seconds,
-                # Every change still in the stream (24 hours) is replicated; what is older comes
-                # across with `python -m replicator backfill`.
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                description=f"Replicates {config.table_name} into {config.replica_region}",
-                environment=replicator_environment(config),
-                # A fixed name: the replica account's role (replicaRoleArn) trusts it by ARN.
-                role_name=config.replicator_role_name,
-            ),
-        )
-        self.role = self.consumer.role
-        self.function = self.consumer.function
-        self.failure_queue = self.consumer.failure_queue
 
-    def grant_replica_writes(self, replica_table_arn: str, state_table_arn: str) -> None:
-        """Write the replica and state tables directly (same account)."""
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(REPLICA_TABLE_ACTIONS), resources=[replica_table_arn])
-        )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(STATE_TABLE_ACTIONS), resources=[state_table_arn])
-        )
+def grant_replica_writes(grantee: iam.IGrantable, replica_table_arn: str, state_table_arn: str) -> None:
+    """Write the replica and state tables directly (same account)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(REPLICA_TABLE_ACTIONS), resources=[replica_table_arn])
+    )
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(STATE_TABLE_ACTIONS), resources=[state_table_arn])
+    )
 
-    def grant_assume_replica_role(self, role_arn: str) -> None:
-        """Reach the replica only through the configured role (another account)."""
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn])
-        )
+
+def grant_assume_replica_role(grantee: iam.IGrantable, role_arn: str) -> None:
+    """Reach the replica only through the configured role (another account)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn])
+    )

@@ -1,14 +1,15 @@
-"""The usage-metrics consumer: aggregates each tumbling window of the stream into EMF metrics."""
+"""The usage-metrics consumer: aggregates each tumbling window of the stream into EMF metrics.
+
+It needs no AWS access beyond reading the stream: metrics leave through its log output (EMF).
+"""
 
 from __future__ import annotations
 
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from constructs import Construct
 
 from cdk.config import DeploymentConfig
 from cdk.constructs.bundling import METRICS
-from cdk.constructs.stream_consumer import ConsumerSettings, StreamConsumer
+from cdk.constructs.stream_consumer import ConsumerSettings
 
 
 def metrics_environment(config: DeploymentConfig) -> dict[str, str]:
@@ -23,43 +24,21 @@ def metrics_environment(config: DeploymentConfig) -> dict[str, str]:
     return environment
 
 
-class UsageMetrics(Construct):
-    """The metrics function on the source stream; it needs no AWS access beyond the stream."""
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: DeploymentConfig,
-        stream_arn: str,
-        key: kms.IKey | None,
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self.consumer = StreamConsumer(
-            self,
-            "Consumer",
-            config=config,
-            stream_arn=stream_arn,
-            key=key,
-            settings=ConsumerSettings(
-                package=METRICS,
-                handler="metrics.handler.handler",
-                function_name=config.metrics_function_name,
-                failure_queue_name=config.metrics_failure_queue_name,
-                memory_mb=config.metrics_memory_mb,
-                timeout_seconds=config.metrics_timeout_seconds,
-                # Usage metrics describe the present: replaying a day of history on the first
-                # deploy would pile it into the first minutes of the dashboards.
-                starting_position=lambda_.StartingPosition.LATEST,
-                description=f"Usage metrics of {config.table_name} (EMF)",
-                environment=metrics_environment(config),
-                tumbling_window_seconds=config.tumbling_window_seconds,
-                # One batch at a time per shard, so one window state sees every record of the
-                # shard: concurrent batches would each count their own distinct users.
-                parallelization_factor=1,
-            ),
-        )
-        self.role = self.consumer.role
-        self.function = self.consumer.function
-        self.failure_queue = self.consumer.failure_queue
+def metrics_settings(config: DeploymentConfig) -> ConsumerSettings:
+    return ConsumerSettings(
+        package=METRICS,
+        handler="metrics.handler.handler",
+        function_name=config.metrics_function_name,
+        failure_queue_name=config.metrics_failure_queue_name,
+        memory_mb=config.metrics_memory_mb,
+        timeout_seconds=config.metrics_timeout_seconds,
+        # Usage metrics describe the present: replaying a day of history on the first deploy
+        # would pile it into the first minutes of the dashboards.
+        starting_position=lambda_.StartingPosition.LATEST,
+        description=f"Usage metrics of {config.table_name} (EMF)",
+        environment=metrics_environment(config),
+        tumbling_window_seconds=config.tumbling_window_seconds,
+        # One batch at a time per shard, so one window state sees every record of the shard:
+        # the distinct-user counts of concurrent batches could not be combined afterwards.
+        parallelization_factor=1,
+    )

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from cdk.config import DeploymentConfig
 from cdk.constructs.alarms import replica_alarms
-from cdk.constructs.keys import RegionKey
+from cdk.constructs.keys import region_key as region_key_of
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.replication import REPLICA_TABLE_ACTIONS, STATE_TABLE_ACTIONS
 from cdk.constructs.table import ReplicaTables
@@ -35,17 +35,12 @@ class ReplicaStack(Stack):
             "replicator's state table, replica alarms and the replication dashboard",
             **kwargs,
         )
-        key = None
-        if config.customer_managed_key:
-            region_key = RegionKey(
-                self,
-                "Encryption",
-                alias=f"alias/{config.table_name}-replication-replica",
-                description=f"Encrypts the replica of {config.table_name}, its state table and alarm topic",
-            )
+        region_key = region_key_of(
+            self, table=config.table_name, side="replica", enabled=config.customer_managed_key
+        )
+        if region_key:
             region_key.allow_dynamodb_callers(config.replica_region)
-            region_key.allow_cloudwatch_alarms()
-            key = region_key.key
+        key = region_key.key if region_key else None
 
         tables = ReplicaTables(self, "Tables", config=config, key=key)
         if config.replica_role_arn:

@@ -9,11 +9,12 @@ from constructs import Construct
 
 from cdk.config import DeploymentConfig
 from cdk.constructs.alarms import source_alarms
-from cdk.constructs.keys import RegionKey
+from cdk.constructs.keys import region_key as region_key_of
 from cdk.constructs.monitoring import Monitoring
-from cdk.constructs.replication import Replication
+from cdk.constructs.replication import grant_assume_replica_role, grant_replica_writes, replicator_settings
+from cdk.constructs.stream_consumer import StreamConsumer
 from cdk.constructs.table import SourceTable
-from cdk.constructs.usage_metrics import UsageMetrics
+from cdk.constructs.usage_metrics import metrics_settings
 from telemetry.dashboards import USAGE_DASHBOARD
 
 
@@ -30,27 +31,35 @@ class SourceStack(Stack):
             f"{config.replica_region}, usage metrics), alarms and the usage dashboard",
             **kwargs,
         )
-        key = None
-        if config.customer_managed_key:
-            region_key = RegionKey(
-                self,
-                "Encryption",
-                alias=f"alias/{config.table_name}-replication-source",
-                description=f"Encrypts {config.table_name}, its failure queues and alarm topic",
-            )
-            region_key.allow_cloudwatch_alarms()
-            key = region_key.key
+        region_key = region_key_of(
+            self, table=config.table_name, side="source", enabled=config.customer_managed_key
+        )
+        key = region_key.key if region_key else None
 
         table = SourceTable(self, "Source", config=config, key=key)
-        replication = Replication(self, "Replication", config=config, stream_arn=table.stream_arn, key=key)
-        usage = UsageMetrics(self, "UsageMetrics", config=config, stream_arn=table.stream_arn, key=key)
-
-        for consumer in (replication.consumer, usage.consumer):
+        replication = StreamConsumer(
+            self,
+            "Replicator",
+            config=config,
+            settings=replicator_settings(config),
+            stream_arn=table.stream_arn,
+            key=key,
+        )
+        usage = StreamConsumer(
+            self,
+            "UsageMetrics",
+            config=config,
+            settings=metrics_settings(config),
+            stream_arn=table.stream_arn,
+            key=key,
+        )
+        for consumer in (replication, usage):
             table.grant_stream_read(consumer.role)
         if config.replica_role_arn:
-            replication.grant_assume_replica_role(config.replica_role_arn)
+            grant_assume_replica_role(replication.role, config.replica_role_arn)
         else:
-            replication.grant_replica_writes(
+            grant_replica_writes(
+                replication.role,
                 self._replica_region_table_arn(config, config.replica_table_name),
                 self._replica_region_table_arn(config, config.state_table_name),
             )
