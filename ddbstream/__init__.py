@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from ddbstream.attributes import AttributeValue, Item, item_size_bytes, key_hash, key_id
 from ddbstream.errors import MalformedRecord
-from ddbstream.records import EventName, ParsedBatch, RejectedRecord, StreamRecord, parse_event, parse_record
+from ddbstream.records import (
+    EventName,
+    ParsedBatch,
+    RejectedRecord,
+    StreamRecord,
+    parse_event,
+    parse_record,
+    table_name_from_arn,
+)
 
 __all__ = [
     "AttributeValue",
@@ -23,4 +31,5 @@ __all__ = [
     "key_id",
     "parse_event",
     "parse_record",
+    "table_name_from_arn",
 ]

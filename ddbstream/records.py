@@ -26,6 +26,13 @@ class EventName(enum.StrEnum):
     REMOVE = "REMOVE"
 
 
+def table_name_from_arn(arn: object) -> str | None:
+    """The table name in a table or stream ARN (``arn:...:table/NAME[/stream/LABEL]``), else None."""
+    if not isinstance(arn, str) or ":table/" not in arn:
+        return None
+    return arn.split(":table/", 1)[1].split("/", 1)[0] or None
+
+
 @dataclass(frozen=True, slots=True)
 class StreamRecord:
     """One validated stream record. Images are in boto3 client form (see ``ddbstream.attributes``)."""
@@ -51,9 +58,7 @@ class StreamRecord:
     @property
     def table_name(self) -> str | None:
         """The source table's name, from the stream ARN (``arn:...:table/NAME/stream/LABEL``)."""
-        if not self.event_source_arn or ":table/" not in self.event_source_arn:
-            return None
-        return self.event_source_arn.split(":table/", 1)[1].split("/", 1)[0]
+        return table_name_from_arn(self.event_source_arn)
 
     @property
     def is_removal(self) -> bool:

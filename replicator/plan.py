@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ddbstream import Item, ParsedBatch, StreamRecord
+from ddbstream import AttributeValue, Item, ParsedBatch, StreamRecord
 from ddbstream.errors import MalformedRecord
 from replicator import version
 from replicator.errors import (
@@ -93,14 +93,12 @@ class Policy:
     exclude_attributes: frozenset[str] = frozenset()
 
 
-def _filtered_image(record: StreamRecord, policy: Policy) -> dict[str, object]:
-    try:
-        image = record.require_new_image()
-    except MalformedRecord as exc:
-        raise MalformedInput(exc.reason) from exc
-    missing = [name for name in record.keys if name not in image]
-    if missing:
-        raise MalformedInput("NewImage lacks the record's key attributes")
+def replicated_view(image: Item, policy: Policy) -> dict[str, AttributeValue]:
+    """What of a source item the replica holds: excluded and legacy global-table attributes removed.
+
+    Raises MetadataCollision when the item has an attribute named like the replicator's version.
+    The replicator, the consistency check and repair all use this one rule.
+    """
     if VERSION_ATTRIBUTE in image:
         raise MetadataCollision(
             f"the source item has an attribute named {VERSION_ATTRIBUTE!r}, reserved for the replicator"
@@ -110,6 +108,17 @@ def _filtered_image(record: StreamRecord, policy: Policy) -> dict[str, object]:
         for name, value in image.items()
         if name not in policy.exclude_attributes and not name.startswith(LEGACY_GLOBAL_TABLE_PREFIX)
     }
+
+
+def _filtered_image(record: StreamRecord, policy: Policy) -> dict[str, AttributeValue]:
+    try:
+        image = record.require_new_image()
+    except MalformedRecord as exc:
+        raise MalformedInput(exc.reason) from exc
+    missing = [name for name in record.keys if name not in image]
+    if missing:
+        raise MalformedInput("NewImage lacks the record's key attributes")
+    return replicated_view(image, policy)
 
 
 def _write_for(record: StreamRecord, policy: Policy) -> Write | SkipReason:
@@ -125,7 +134,7 @@ def _write_for(record: StreamRecord, policy: Policy) -> Write | SkipReason:
         if record.is_ttl_delete and policy.ttl_policy is TtlPolicy.SKIP:
             return SkipReason.TTL_POLICY
         return Write(record, Action.DELETE, None, record_version)
-    return Write(record, Action.PUT, _filtered_image(record, policy), record_version)  # type: ignore[arg-type]
+    return Write(record, Action.PUT, _filtered_image(record, policy), record_version)
 
 
 def plan_batch(batch: ParsedBatch, policy: Policy) -> Plan:

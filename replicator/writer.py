@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 _NEWER = "attribute_not_exists(#v) OR #v < :v"
+_OLDER_THERE = "#v < :v"
 _NAMES = {"#v": schema.VERSION_ATTRIBUTE}
 _CCF = "ConditionalCheckFailedException"
 
@@ -104,7 +105,7 @@ class ReplicaWriter:
             self._client.put_item(
                 TableName=self.tables.replica,
                 Item=item,
-                ConditionExpression="#v < :v",
+                ConditionExpression=_OLDER_THERE,
                 ExpressionAttributeNames=_NAMES,
                 ExpressionAttributeValues={":v": {"S": version}},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -162,7 +163,7 @@ class ReplicaWriter:
                 {
                     "Put": {
                         "TableName": self.tables.state,
-                        "Item": self._tombstone(write.key_hash, version),
+                        "Item": self.tombstone_item(write.key_hash, version),
                         "ConditionExpression": _NEWER,
                         "ExpressionAttributeNames": _NAMES,
                         "ExpressionAttributeValues": {":v": {"S": version}},
@@ -217,7 +218,8 @@ class ReplicaWriter:
     def _tombstone_key(key_hash: str) -> dict[str, Any]:
         return {schema.STATE_PARTITION_KEY: {"S": schema.tombstone_pk(key_hash)}}
 
-    def _tombstone(self, key_hash: str, version: str) -> dict[str, Any]:
+    def tombstone_item(self, key_hash: str, version: str) -> dict[str, Any]:
+        """The state-table row recording that a key was deleted at ``version``; it expires later."""
         expires = int(self._clock()) + self.tables.tombstone_retention_seconds
         return {
             **self._tombstone_key(key_hash),

@@ -124,7 +124,8 @@ ITEM_CHANGES = MetricSpec(
     "ItemChanges",
     Unit.COUNT,
     ((TABLE,), (TABLE, EVENT_NAME), (TABLE, SEGMENT)),
-    "Item changes seen on the stream, in total, by event name, and by segment.",
+    "Item changes made by users (INSERT, MODIFY, REMOVE; TTL deletes are counted in TtlDeletes only), "
+    "in total, by event name, and by segment.",
     high_resolution=True,
 )
 TTL_DELETES = MetricSpec(

@@ -51,8 +51,14 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._before: list[Callable[[int, str], AWSResponse | None]] = []
         self._after: list[Callable[[int, str], BaseException | None]] = []
+        self._client = client
         client.meta.events.register("before-send.dynamodb", self._before_send)
         client.meta.events.register("after-call.dynamodb", self._after_call)
+
+    def remove(self) -> None:
+        """Stop injecting: unregister from the client's events."""
+        self._client.meta.events.unregister("before-send.dynamodb", self._before_send)
+        self._client.meta.events.unregister("after-call.dynamodb", self._after_call)
 
     def _count(self, kind: str) -> None:
         self.injected[kind] = self.injected.get(kind, 0) + 1

@@ -1,0 +1,113 @@
+"""Configuration of the usage-metrics consumer, read once from the environment.
+
+======================  ==============================  ===========================================
+variable                default                         meaning
+======================  ==============================  ===========================================
+METRICS_NAMESPACE       DynamoDBUsage                   CloudWatch namespace of every metric
+USER_ID_ATTRIBUTE       user_id                         attribute holding the user id (ActiveUsers)
+TRACKED_ATTRIBUTES      (none)                          comma list: attributes whose changes count
+SEGMENT_ATTRIBUTE       (none: no Segment dimension)    attribute giving a record its segment
+SEGMENT_VALUES          (none)                          comma list of segments; the rest is "other"
+======================  ==============================  ===========================================
+
+Every configured name ends up as a CloudWatch dimension *value*, so the lists are bounded (each
+value costs up to three series per invocation) and must be ASCII, as EMF requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_embedded_metrics.exceptions import InvalidNamespaceError
+from aws_embedded_metrics.validator import validate_namespace
+
+from metrics.errors import SettingsError
+from telemetry import catalogue
+
+MAX_TRACKED_ATTRIBUTES = 20
+MAX_SEGMENT_VALUES = 16
+MAX_NAME_LENGTH = 250
+"""EMF allows 1024 characters in a dimension value; names longer than this are surely a mistake."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    namespace: str = catalogue.DEFAULT_USAGE_NAMESPACE
+    user_id_attribute: str = "user_id"
+    tracked_attributes: tuple[str, ...] = ()
+    segment_attribute: str | None = None
+    segment_values: tuple[str, ...] = ()
+
+    @property
+    def segmented(self) -> bool:
+        """Whether the Segment dimension is published at all."""
+        return self.segment_attribute is not None
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """Every Segment dimension value this deployment can publish, "other" last."""
+        return (*self.segment_values, catalogue.OTHER_SEGMENT) if self.segmented else ()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read and validate the variables above; a :class:`SettingsError` names the culprit."""
+        namespace = _text(env, "METRICS_NAMESPACE") or catalogue.DEFAULT_USAGE_NAMESPACE
+        try:
+            validate_namespace(namespace)
+        except InvalidNamespaceError as exc:
+            raise SettingsError("METRICS_NAMESPACE", f"{exc} (letters, digits and ._#:/- only)") from None
+        if namespace.startswith("AWS/"):
+            raise SettingsError("METRICS_NAMESPACE", "namespaces starting with 'AWS/' are reserved by AWS")
+        user_id = _name("USER_ID_ATTRIBUTE", _text(env, "USER_ID_ATTRIBUTE") or "user_id")
+        tracked = _names(env, "TRACKED_ATTRIBUTES", MAX_TRACKED_ATTRIBUTES)
+        segment_attribute = _text(env, "SEGMENT_ATTRIBUTE")
+        segment_values = _names(env, "SEGMENT_VALUES", MAX_SEGMENT_VALUES)
+        if segment_attribute:
+            _name("SEGMENT_ATTRIBUTE", segment_attribute)
+            if not segment_values:
+                raise SettingsError(
+                    "SEGMENT_VALUES",
+                    "list at least one segment (comma separated) when SEGMENT_ATTRIBUTE is set",
+                )
+        elif segment_values:
+            raise SettingsError("SEGMENT_VALUES", "is set but SEGMENT_ATTRIBUTE is not; set both or neither")
+        if catalogue.OTHER_SEGMENT in segment_values:
+            raise SettingsError(
+                "SEGMENT_VALUES",
+                f"{catalogue.OTHER_SEGMENT!r} is reserved for records outside the listed segments",
+            )
+        return cls(
+            namespace=namespace,
+            user_id_attribute=user_id,
+            tracked_attributes=tracked,
+            segment_attribute=segment_attribute or None,
+            segment_values=segment_values,
+        )
+
+
+def _text(env: Mapping[str, str], variable: str) -> str:
+    return env.get(variable, "").strip()
+
+
+def _name(variable: str, name: str) -> str:
+    if not name.isascii() or not name.isprintable():
+        raise SettingsError(
+            variable, "names must be printable ASCII (they become CloudWatch dimension values)"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise SettingsError(variable, f"a name is longer than {MAX_NAME_LENGTH} characters")
+    return name
+
+
+def _names(env: Mapping[str, str], variable: str, limit: int) -> tuple[str, ...]:
+    names = [part.strip() for part in _text(env, variable).split(",") if part.strip()]
+    for name in names:
+        _name(variable, name)
+    if len(set(names)) != len(names):
+        raise SettingsError(variable, "lists a name twice")
+    if len(names) > limit:
+        raise SettingsError(
+            variable, f"lists {len(names)} names; at most {limit} keep the number of metric series bounded"
+        )
+    return tuple(names)
