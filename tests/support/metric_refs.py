@@ -21,6 +21,7 @@ from typing import Any
 
 from cdk.config import DeploymentConfig
 from telemetry import catalogue as c
+from tests.support.emf import EmfDocument
 
 Dimensions = frozenset[tuple[str, str]]
 
@@ -163,6 +164,15 @@ class EmittedUniverse:
         if ref.namespace.startswith("AWS/"):
             return self.aws(ref)
         return ref.series in self.emitted
+
+
+def emitted_series(documents: Iterable[EmfDocument]) -> frozenset[tuple[str, str, Dimensions]]:
+    """(namespace, name, exact dimension pairs) of every series in validated EMF documents."""
+    return frozenset(
+        (one.namespace, one.metric, frozenset(one.dimensions.items()))
+        for document in documents
+        for one in document.series
+    )
 
 
 def missing(refs: Iterable[MetricRef], universe: Universe) -> list[str]:
