@@ -22,7 +22,7 @@ from localrun import components as parts
 from localrun.capture import OutputRouter
 from localrun.clients import FAKE_CREDENTIALS, AwsClients
 from localrun.cwmetrics import MetricsHub, percentile, series_key
-from localrun.deployment import LocalDeployment, dashboard_context, provision
+from localrun.deployment import LocalDeployment, provision
 from localrun.esm import EventSourceMapping, SqsDestination, StreamRunner
 from localrun.esm.settings import metrics_mapping, replicator_mapping
 from localrun.observe import FunctionCounters, RunnerTelemetry, sample_queue_depth
@@ -235,7 +235,7 @@ class Demo:
     def _finish(self, session: _Session, writes: int, started: float) -> None:
         cfg = self.cfg
         rendered = render_all(
-            dashboard_context(cfg),
+            cfg.dashboard_context(),
             session.hub,
             session.clients.cloudwatch,
             start=started,

@@ -9,7 +9,6 @@ from botocore.exceptions import ClientError
 from cdk.config import DeploymentConfig
 from localrun.clients import AwsClients
 from localrun.tables import create_replica_tables, create_source_table
-from telemetry.dashboards import DashboardContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +50,4 @@ def provision(cfg: DeploymentConfig, clients: AwsClients) -> LocalDeployment:
         stream_arn=stream_arn,
         failure_queue_url=sqs.create_queue(QueueName=cfg.failure_queue_name)["QueueUrl"],
         metrics_failure_queue_url=sqs.create_queue(QueueName=cfg.metrics_failure_queue_name)["QueueUrl"],
-    )
-
-
-def dashboard_context(cfg: DeploymentConfig) -> DashboardContext:
-    """The names the dashboard templates are filled with, as the CDK app fills them."""
-    return DashboardContext(
-        source_region=cfg.source_region,
-        replica_region=cfg.replica_region,
-        table=cfg.table_name,
-        replica_table=cfg.replica_table_name,
-        replicator_function=cfg.replicator_function_name,
-        metrics_function=cfg.metrics_function_name,
-        failure_queue=cfg.failure_queue_name,
-        replication_namespace=cfg.replication_namespace,
-        usage_namespace=cfg.usage_namespace,
-        segments=cfg.segment_values,
-        tracked_attributes=cfg.tracked_attributes,
     )

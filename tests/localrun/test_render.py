@@ -8,7 +8,6 @@ import boto3
 import pytest
 
 from localrun.cwmetrics import MetricsHub, percentile
-from localrun.deployment import dashboard_context
 from localrun.emf import Datum
 from localrun.render import MetricReader, TimeRange, choose_period, render_all, render_dashboard
 from telemetry.dashboards import DASHBOARDS, resolve
@@ -49,7 +48,7 @@ def test_series_come_from_cloudwatch_and_percentiles_from_the_raw_values(aws, co
     )
     hub.add("us-east-1", [_datum("DynamoDBReplication", "RecordsReplicated", (3.0, 4.0), now)])
     hub.flush()
-    board = resolve(DASHBOARDS[0], dashboard_context(config))
+    board = resolve(DASHBOARDS[0], config.dashboard_context())
     (lag_graph,) = [graph for graph in board.graphs if graph.title == "Replication lag"]
     series = [s for graph in board.graphs for s in graph.series]
     (replicated,) = [s for s in series if s.metric == "RecordsReplicated" and s.label == "INSERT"]
@@ -73,7 +72,7 @@ def test_every_dashboard_is_written_with_an_index(aws, tmp_path, config):
     )
     hub.flush()
     rendered = render_all(
-        dashboard_context(config), hub, lambda region: cloudwatch, start=now - 60, end=now, output=tmp_path
+        config.dashboard_context(), hub, lambda region: cloudwatch, start=now - 60, end=now, output=tmp_path
     )
     images = rendered.images
     assert [p.name for p in images] == [f"dashboard-{board.key}.png" for board in DASHBOARDS]
@@ -89,7 +88,7 @@ def test_series_without_data_are_listed_not_dropped(tmp_path, config):
         "us-east-1",
         [_datum("DynamoDBUsage", "ItemChanges", (5.0,), now - 10, (*TABLE, ("EventName", "INSERT")))],
     )
-    board = resolve(DASHBOARDS[1], dashboard_context(config))
+    board = resolve(DASHBOARDS[1], config.dashboard_context())
     counts = render_dashboard(
         board, MetricReader(hub, None), TimeRange(now - 60, now, 5), tmp_path / "usage.png"
     )
