@@ -112,6 +112,33 @@ class DeploymentConfig:
     def metrics_failure_queue_name(self) -> str:
         return f"{self.table_name}-usage-metrics-failures"
 
+    def replicator_environment(self) -> dict[str, str]:
+        """The replicator function's environment (the CDK app and the local runtime both use it)."""
+        environment = {
+            "REPLICA_TABLE_NAME": self.replica_table_name,
+            "REPLICA_REGION": self.replica_region,
+            "STATE_TABLE_NAME": self.state_table_name,
+            "TTL_DELETES": self.ttl_deletes,
+            "EXCLUDE_ATTRIBUTES": ",".join(self.exclude_attributes),
+            "TOMBSTONE_RETENTION_HOURS": str(self.tombstone_retention_hours),
+            "METRICS_NAMESPACE": self.replication_namespace,
+        }
+        if self.replica_role_arn:
+            environment["REPLICA_ROLE_ARN"] = self.replica_role_arn
+        return environment
+
+    def metrics_environment(self) -> dict[str, str]:
+        """The usage-metrics function's environment (the CDK app and the local runtime both use it)."""
+        environment = {
+            "METRICS_NAMESPACE": self.usage_namespace,
+            "USER_ID_ATTRIBUTE": self.user_id_attribute,
+            "TRACKED_ATTRIBUTES": ",".join(self.tracked_attributes),
+        }
+        if self.segment_attribute:
+            environment["SEGMENT_ATTRIBUTE"] = self.segment_attribute
+            environment["SEGMENT_VALUES"] = ",".join(self.segment_values)
+        return environment
+
     @property
     def replicator_role_name(self) -> str:
         """IAM names are global to the account: the source region keeps two deployments apart."""

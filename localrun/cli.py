@@ -94,7 +94,12 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add("--checkpoints", type=Path, default=Path(".localrun-checkpoints.json"), metavar="FILE")
     add("--failure-queue-url", metavar="URL", help="on-failure SQS queue of the replicator")
     add("--metrics-failure-queue-url", metavar="URL", help="on-failure SQS queue of the metrics function")
-    add("--starting-position", choices=[p.value for p in StartingPosition], default="TRIM_HORIZON")
+    add(
+        "--starting-position",
+        choices=[p.value for p in StartingPosition],
+        help="where a shard without a checkpoint starts (default: as deployed, the replicator at "
+        "TRIM_HORIZON, the usage metrics at LATEST)",
+    )
     add("--publish-metrics", action="store_true", help="put the handlers' EMF metrics with PutMetricData")
     add("--log-dir", type=Path, metavar="DIR", help="write each function's log lines here")
     add("--verbose", action="store_true")
@@ -137,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
         checkpoints=args.checkpoints,
         failure_queue_url=args.failure_queue_url,
         metrics_failure_queue_url=args.metrics_failure_queue_url,
-        starting_position=StartingPosition(args.starting_position),
+        starting_position=StartingPosition(args.starting_position) if args.starting_position else None,
         publish_metrics=args.publish_metrics,
         log_dir=args.log_dir,
     )

@@ -115,33 +115,10 @@ def unavailable_check(request: CheckRequest) -> CheckResult:
 
 
 def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:
-    """The replicator's environment, as the CDK app sets it on the function."""
-    env = {
-        "REPLICA_TABLE_NAME": cfg.replica_table_name,
-        "REPLICA_REGION": cfg.replica_region,
-        "STATE_TABLE_NAME": cfg.state_table_name,
-        "TTL_DELETES": cfg.ttl_deletes,
-        "EXCLUDE_ATTRIBUTES": ",".join(cfg.exclude_attributes),
-        "TOMBSTONE_RETENTION_HOURS": str(cfg.tombstone_retention_hours),
-        "METRICS_NAMESPACE": cfg.replication_namespace,
-    }
+    """The replicator's environment as the CDK app sets it, plus the endpoint when there is one."""
+    env = cfg.replicator_environment()
     if endpoint_url:
         env["REPLICA_ENDPOINT_URL"] = endpoint_url
-    if cfg.replica_role_arn:
-        env["REPLICA_ROLE_ARN"] = cfg.replica_role_arn
-    return env
-
-
-def metrics_environment(cfg: DeploymentConfig) -> dict[str, str]:
-    """The usage-metrics function's environment, as the CDK app sets it."""
-    env = {
-        "METRICS_NAMESPACE": cfg.usage_namespace,
-        "USER_ID_ATTRIBUTE": cfg.user_id_attribute,
-        "TRACKED_ATTRIBUTES": ",".join(cfg.tracked_attributes),
-    }
-    if cfg.segment_attribute:
-        env["SEGMENT_ATTRIBUTE"] = cfg.segment_attribute
-        env["SEGMENT_VALUES"] = ",".join(cfg.segment_values)
     return env
 
 
@@ -158,7 +135,7 @@ def functions(
     )
     metrics = Function(
         name=cfg.metrics_function_name,
-        handler=components.metrics(metrics_environment(cfg)),
+        handler=components.metrics(cfg.metrics_environment()),
         timeout_seconds=cfg.metrics_timeout_seconds,
         memory_mb=cfg.metrics_memory_mb,
         region=cfg.source_region,

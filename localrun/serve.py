@@ -34,7 +34,8 @@ class ServeOptions:
     checkpoints: Path = Path(".localrun-checkpoints.json")
     failure_queue_url: str | None = None
     metrics_failure_queue_url: str | None = None
-    starting_position: StartingPosition = StartingPosition.TRIM_HORIZON
+    starting_position: StartingPosition | None = None
+    """None: as deployed (the replicator from TRIM_HORIZON, the usage metrics from LATEST)."""
     publish_metrics: bool = False
     log_dir: Path | None = None
     progress_every: float = 30.0
@@ -84,7 +85,8 @@ def serve(
     mappings = []
     for name in options.functions:
         function, settings, failures = plans[name]
-        settings = replace(settings, starting_position=options.starting_position)
+        if options.starting_position is not None:
+            settings = replace(settings, starting_position=options.starting_position)
         mappings.append(
             EventSourceMapping(
                 function=function,

@@ -25,21 +25,6 @@ STATE_TABLE_ACTIONS = (
 )
 
 
-def replicator_environment(config: DeploymentConfig) -> dict[str, str]:
-    environment = {
-        "REPLICA_TABLE_NAME": config.replica_table_name,
-        "REPLICA_REGION": config.replica_region,
-        "STATE_TABLE_NAME": config.state_table_name,
-        "TTL_DELETES": config.ttl_deletes,
-        "EXCLUDE_ATTRIBUTES": ",".join(config.exclude_attributes),
-        "TOMBSTONE_RETENTION_HOURS": str(config.tombstone_retention_hours),
-        "METRICS_NAMESPACE": config.replication_namespace,
-    }
-    if config.replica_role_arn:
-        environment["REPLICA_ROLE_ARN"] = config.replica_role_arn
-    return environment
-
-
 def replicator_settings(config: DeploymentConfig) -> ConsumerSettings:
     return ConsumerSettings(
         package=REPLICATOR,
@@ -52,7 +37,7 @@ def replicator_settings(config: DeploymentConfig) -> ConsumerSettings:
         # with `python -m replicator backfill`.
         starting_position=lambda_.StartingPosition.TRIM_HORIZON,
         description=f"Replicates {config.table_name} into {config.replica_region}",
-        environment=replicator_environment(config),
+        environment=config.replicator_environment(),
         # A fixed name: the replica account's role (replicaRoleArn) trusts it by ARN.
         role_name=config.replicator_role_name,
     )

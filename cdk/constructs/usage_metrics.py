@@ -12,18 +12,6 @@ from cdk.constructs.bundling import METRICS
 from cdk.constructs.stream_consumer import ConsumerSettings
 
 
-def metrics_environment(config: DeploymentConfig) -> dict[str, str]:
-    environment = {
-        "METRICS_NAMESPACE": config.usage_namespace,
-        "USER_ID_ATTRIBUTE": config.user_id_attribute,
-        "TRACKED_ATTRIBUTES": ",".join(config.tracked_attributes),
-    }
-    if config.segment_attribute:
-        environment["SEGMENT_ATTRIBUTE"] = config.segment_attribute
-        environment["SEGMENT_VALUES"] = ",".join(config.segment_values)
-    return environment
-
-
 def metrics_settings(config: DeploymentConfig) -> ConsumerSettings:
     return ConsumerSettings(
         package=METRICS,
@@ -36,7 +24,7 @@ def metrics_settings(config: DeploymentConfig) -> ConsumerSettings:
         # would pile it into the first minutes of the dashboards.
         starting_position=lambda_.StartingPosition.LATEST,
         description=f"Usage metrics of {config.table_name} (EMF)",
-        environment=metrics_environment(config),
+        environment=config.metrics_environment(),
         tumbling_window_seconds=config.tumbling_window_seconds,
         # One batch at a time per shard, so one window state sees every record of the shard:
         # the distinct-user counts of concurrent batches could not be combined afterwards.

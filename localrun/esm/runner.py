@@ -84,6 +84,8 @@ class EventSourceMapping:
         self._next_refresh = 0.0
         self._discovered = False
         self._idle_since: float | None = None
+        self.ready = threading.Event()
+        """Set after the first round: shards found and their iterators taken (LATEST means "from here")."""
 
     @property
     def key(self) -> str:
@@ -181,6 +183,7 @@ class EventSourceMapping:
         while not stop.is_set():
             try:
                 delay = self.tick()
+                self.ready.set()
             except Exception:
                 log.exception("%s: polling %s failed; retrying", self.function.name, self.stream_arn)
                 delay = 1.0
@@ -208,6 +211,9 @@ class StreamRunner:
             ]
             for thread in self._threads:
                 thread.start()
+            for mapping in self.mappings:
+                # Like a mapping created before the first write: LATEST then misses nothing.
+                mapping.ready.wait(timeout=10)
             try:
                 yield self
             finally:

@@ -56,8 +56,12 @@ class MappingSettings:
         return self.tumbling_window_seconds > 0
 
 
+# Both mappings as the CDK app creates them (cdk/constructs/stream_consumer.py and the two
+# consumer constructs): partial batch responses, bisection, bounded retries and record age.
+
+
 def replicator_mapping(cfg: DeploymentConfig) -> MappingSettings:
-    """The replicator's mapping: partial batch responses and bisection, bounded retries and age."""
+    """The replicator's mapping, from TRIM_HORIZON: every change still in the stream is replicated."""
     return MappingSettings(
         batch_size=cfg.batch_size,
         batching_window_seconds=cfg.batching_window_seconds,
@@ -69,6 +73,8 @@ def replicator_mapping(cfg: DeploymentConfig) -> MappingSettings:
 
 
 def metrics_mapping(cfg: DeploymentConfig, *, tumbling_window_seconds: int | None = None) -> MappingSettings:
-    """The usage-metrics mapping: the same, plus a tumbling window (state across invocations)."""
+    """The usage-metrics mapping: the same, plus a tumbling window, starting at LATEST (as deployed)."""
     window = tumbling_window_seconds or cfg.tumbling_window_seconds
-    return replace(replicator_mapping(cfg), tumbling_window_seconds=window)
+    return replace(
+        replicator_mapping(cfg), tumbling_window_seconds=window, starting_position=StartingPosition.LATEST
+    )
