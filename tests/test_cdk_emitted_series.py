@@ -19,6 +19,7 @@ from metrics.settings import Settings as MetricsSettings
 from tests.support.cdk_app import Synthesized
 from tests.support.consumer import Run, minute
 from tests.support.emf import parse_output
+from tests.support.error_classes import produce_every_error_class
 from tests.support.metric_refs import (
     EmittedUniverse,
     MetricRef,
@@ -93,9 +94,10 @@ def test_replicator_emits_every_series_the_templates_query(regions, cdk_default:
     environment = _environment(cdk_default, cdk_default.config.replicator_function_name)
     harness = Harness(regions, env=environment)
     ttl_skip = Harness(regions, env={**environment, "TTL_DELETES": "skip"})
-    # WHEN it replicates a workload with every operation and every skip reason
+    # WHEN it replicates a workload with every operation, skip reason and error class
     _replication_workload(regions, harness, ttl_skip)
-    emitted = emitted_series(parse_output([*harness.log_lines(), *ttl_skip.log_lines()]))
+    failure_lines, _ = produce_every_error_class(regions, environment)
+    emitted = emitted_series(parse_output([*harness.log_lines(), *ttl_skip.log_lines(), *failure_lines]))
     # THEN every replication-namespace series of every dashboard widget and alarm was emitted
     refs = _refs(cdk_default, cdk_default.config.replication_namespace)
     assert len(refs) >= 15

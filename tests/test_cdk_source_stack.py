@@ -260,12 +260,7 @@ def test_replicator_writes_only_the_replica_and_state_tables(cdk_default: Synthe
                     [
                         {
                             "Effect": "Allow",
-                            "Action": [
-                                "dynamodb:PutItem",
-                                "dynamodb:DeleteItem",
-                                "dynamodb:GetItem",
-                                "dynamodb:ConditionCheckItem",
-                            ],
+                            "Action": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
                             "Resource": table_arn("Users"),
                         },
                         {
@@ -273,7 +268,6 @@ def test_replicator_writes_only_the_replica_and_state_tables(cdk_default: Synthe
                             "Action": [
                                 "dynamodb:PutItem",
                                 "dynamodb:UpdateItem",
-                                "dynamodb:GetItem",
                                 "dynamodb:ConditionCheckItem",
                             ],
                             "Resource": table_arn("Users-replication-state"),

@@ -10,9 +10,11 @@ import boto3
 import pytest
 
 from localrun.tables import create_replica_tables
+from replicator import errors, schema
 from replicator import handler as entry
-from replicator import schema
 from replicator.errors import ConfigurationError
+from telemetry import catalogue
+from tests.support.error_classes import produce_every_error_class
 from tests.support.faults import FaultInjector
 from tests.support.replication import Harness
 
@@ -444,3 +446,25 @@ def test_a_bad_setting_fails_the_invocation_naming_the_variable(monkeypatch):
     monkeypatch.setenv("REPLICA_REGION", "eu-west-1")
     with pytest.raises(ConfigurationError, match="REPLICA_TABLE_NAME"):
         entry.handler({"Records": []}, None)
+
+
+def concrete_error_classes(base: type) -> set[str]:
+    found: set[str] = set()
+    sub: type
+    for sub in base.__subclasses__():
+        found |= concrete_error_classes(sub)
+        if not sub.__subclasses__():
+            found.add(sub.__name__)
+    return found
+
+
+def test_every_error_class_the_replicator_can_report_is_in_the_catalogue_and_is_produced(regions):
+    # The ErrorClass dimension is a closed set, so dashboards and alarms can list it.
+    declared = set(catalogue.ERROR_CLASSES)
+    assert (
+        concrete_error_classes(errors.ReplicatorError) - {"ConfigurationError"} | {"InternalError"}
+        == declared
+    )
+    lines, reported = produce_every_error_class(regions)
+    assert reported == declared
+    assert all("a defect" not in line for line in lines)  # an unexpected exception's text is not logged

@@ -9,18 +9,16 @@ from cdk.config import DeploymentConfig
 from cdk.constructs.bundling import REPLICATOR
 from cdk.constructs.stream_consumer import ConsumerSettings
 
-# Exactly what the replicator's writer calls (HELPERS.md, "Replicator contracts"); its
-# TransactWriteItems calls are authorised through these per-item actions.
+# Exactly what the replicator's writer calls, and nothing more: its TransactWriteItems calls are
+# authorised through these per-item actions. tests/test_replicator_iam.py records every request the
+# replicator makes and checks it against these two lists.
 REPLICA_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
-    "dynamodb:GetItem",
-    "dynamodb:ConditionCheckItem",
 )
 STATE_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:GetItem",
     "dynamodb:ConditionCheckItem",
 )
 

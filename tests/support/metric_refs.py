@@ -107,6 +107,7 @@ def _allowed_values(config: DeploymentConfig) -> dict[str, set[str]]:
         c.CHANGE_TYPE: {change.value for change in c.ChangeType},
         c.ATTRIBUTE: set(config.tracked_attributes),
         c.SEGMENT: {*config.segment_values, c.OTHER_SEGMENT},
+        c.ERROR_CLASS: set(c.ERROR_CLASSES),
     }
 
 

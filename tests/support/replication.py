@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from replicator import schema
+from replicator.apply import Executor
 from replicator.handler import Replicator, build_replicator
 from replicator.settings import from_environ
 from tests.support.emf import EmfDocument, parse_output, totals
@@ -40,14 +41,20 @@ def without_metadata(item: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Harness:
+    """``fast_retries``: no minimum attempt time and no real sleeping, so a test can make writes
+    fail for good within a few milliseconds of invocation time."""
+
     regions: Any
     env: dict[str, str] = field(default_factory=lambda: dict(BASE_ENV))
+    fast_retries: bool = False
     replicator: Replicator = field(init=False)
     output: io.StringIO = field(init=False)
 
     def __post_init__(self) -> None:
         self.output = io.StringIO()
         self.replicator = build_replicator(from_environ(self.env), out=self.output)
+        if self.fast_retries:
+            self.replicator.executor = Executor(max_workers=8, min_attempt_seconds=0.0, sleep=lambda _: None)
 
     def deliver(self, event: Mapping[str, Any], *, timeout: float = 60.0) -> dict[str, Any]:
         return self.replicator.handle(event, FakeLambdaContext(timeout_seconds=timeout))
@@ -78,6 +85,15 @@ class Harness:
 
     def log_lines(self) -> list[str]:
         return self.output.getvalue().splitlines()
+
+    def metric_classes(self) -> set[str]:
+        """The ErrorClass values of the RecordsFailed series written so far."""
+        return {
+            s.dimensions["ErrorClass"]
+            for d in self.emf_documents()
+            for s in d.series
+            if s.metric == "RecordsFailed" and "ErrorClass" in s.dimensions
+        }
 
     def metric_total(self, name: str, **dimensions: str) -> float:
         """Sum of a metric's values in the series dimensioned by exactly TableName + ``dimensions``."""
