@@ -6,6 +6,7 @@ this test reads them back from the synthesized template, so the two cannot drift
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -17,18 +18,18 @@ from tests.support.cdk_app import Synthesized
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
 
 
-def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+def _resources(template: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == kind}
 
 
-def _function(template: dict[str, Any], prefix: str) -> tuple[str, dict[str, Any]]:
+def _function(template: Mapping[str, Any], prefix: str) -> tuple[str, dict[str, Any]]:
     (found,) = [
         (n, p) for n, p in _resources(template, "AWS::Lambda::Function").items() if n.startswith(prefix)
     ]
     return found
 
 
-def _mapping_of(template: dict[str, Any], function: str) -> dict[str, Any]:
+def _mapping_of(template: Mapping[str, Any], function: str) -> dict[str, Any]:
     mappings = _resources(template, "AWS::Lambda::EventSourceMapping").values()
     (found,) = [m for m in mappings if m["FunctionName"] == {"Ref": function}]
     return found
