@@ -81,7 +81,13 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "value works for moto)",
     )
     add("--keep-running", action="store_true", help="leave the endpoint and consumers up at the end")
-    add("--output", type=Path, default=Path("demo-output"), metavar="DIR", help="dashboards, logs, report")
+    add(
+        "--output",
+        type=Path,
+        default=Path("demo-output"),
+        metavar="DIR",
+        help="dashboards, logs, check report (demo-output)",
+    )
     add("--verbose", action="store_true", help="log the runner's decisions (retries, bisections)")
     return demo
 
@@ -90,8 +96,19 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     run = commands.add_parser("run", help="consume the stream outside Lambda", description=RUN_HELP)
     add = run.add_argument
     add("--endpoint-url", metavar="URL", help="an endpoint instead of real AWS")
-    add("--function", action="append", choices=["replicator", "metrics"], help="repeatable (replicator)")
-    add("--checkpoints", type=Path, default=Path(".localrun-checkpoints.json"), metavar="FILE")
+    add(
+        "--function",
+        action="append",
+        choices=["replicator", "metrics"],
+        help="a consumer to run; repeat for both (default: replicator)",
+    )
+    add(
+        "--checkpoints",
+        type=Path,
+        default=Path(".localrun-checkpoints.json"),
+        metavar="FILE",
+        help="per-shard checkpoints, kept across restarts (.localrun-checkpoints.json)",
+    )
     add("--failure-queue-url", metavar="URL", help="on-failure SQS queue of the replicator")
     add("--metrics-failure-queue-url", metavar="URL", help="on-failure SQS queue of the metrics function")
     add(
@@ -102,7 +119,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     add("--publish-metrics", action="store_true", help="put the handlers' EMF metrics with PutMetricData")
     add("--log-dir", type=Path, metavar="DIR", help="write each function's log lines here")
-    add("--verbose", action="store_true")
+    add("--verbose", action="store_true", help="log the runner's decisions (retries, bisections)")
     return run
 
 
@@ -167,5 +184,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ninterrupted: stopped the workload, the consumers and the endpoint", file=sys.stderr)
+        print("\ninterrupted: stopped cleanly", file=sys.stderr)
         return 130
