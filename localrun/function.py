@@ -26,6 +26,7 @@ HandlerFactory = Callable[[Mapping[str, str]], Handler]
 
 TIMEOUT_ERROR = "Sandbox.Timedout"
 MARSHAL_ERROR = "Runtime.MarshalError"
+EXIT_ERROR = "Runtime.ExitError"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,9 @@ def _run(
         except Exception as exc:  # a handler's failure is data for the event source mapping
             out.error_type, out.error_message = type(exc).__name__, str(exc)
             out.trace = traceback.format_exc().splitlines()
+        except BaseException as exc:  # SystemExit and the like: in Lambda the runtime process dies
+            out.error_type = EXIT_ERROR
+            out.error_message = f"Runtime exited ({type(exc).__name__})"
         finally:
             out.lines = collector.lines()
 

@@ -17,10 +17,11 @@ Two properties of moto shape this module:
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -29,25 +30,49 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 LOOPBACK = "127.0.0.1"
 
+log = logging.getLogger(__name__)
+
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+RequestTap = Callable[[Mapping[str, Any], bytes, int], None]
+"""Told of each request moto answered: (WSGI environ, request body, HTTP status), in the order moto
+served them (the fault-injection suite records the writes the replica accepted this way)."""
 
 
 class _OneAtATime:
     """WSGI middleware: the wrapped application runs one request at a time, body included."""
 
-    def __init__(self, app: Wsgi) -> None:
+    def __init__(self, app: Wsgi, tap: RequestTap | None = None) -> None:
         self._app = app
+        self._tap = tap
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
-            return list(self._app(environ, start_response))
+            if self._tap is None:
+                return list(self._app(environ, start_response))
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            statuses: list[int] = []
+
+            def recording(status: str, headers: Any, exc_info: Any = None) -> Any:
+                statuses.append(int(status.split(" ", 1)[0]))
+                return start_response(status, headers, exc_info)
+
+            answer = list(self._app(environ, recording))
+            try:
+                # Still under the lock: the tap sees requests in exactly the order they took effect.
+                self._tap(environ, body, statuses[-1] if statuses else 500)
+            except Exception:  # a broken observer must not break the endpoint
+                log.exception("request tap failed")
+            return answer
 
 
 class EmbeddedServer:
     """A moto server bound to ``127.0.0.1`` on a port the OS picks (never a fixed, possibly busy one)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tap: RequestTap | None = None) -> None:
+        self._tap = tap
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._url: str | None = None
@@ -62,7 +87,7 @@ class EmbeddedServer:
         # moto logs every request through werkzeug; the demo's progress lines are what a user
         # should see.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        app = _OneAtATime(DomainDispatcherApplication(create_backend_app), self._tap)
         # Port 0: the OS assigns a free port when the socket binds, so there is no race between
         # choosing a port and using it.
         server = make_server(LOOPBACK, 0, app, threaded=True, request_handler=MotoRequestHandler)

@@ -8,7 +8,15 @@ import time
 from typing import Any
 
 from localrun.capture import OutputRouter
-from localrun.function import MARSHAL_ERROR, TIMEOUT_ERROR, Function, Handler, Invocation, invoke
+from localrun.function import (
+    EXIT_ERROR,
+    MARSHAL_ERROR,
+    TIMEOUT_ERROR,
+    Function,
+    Handler,
+    Invocation,
+    invoke,
+)
 
 
 def test_the_handler_gets_a_lambda_context():
@@ -42,6 +50,21 @@ def test_an_exception_is_a_function_error_with_its_traceback_in_the_log():
     result = invoke(Function("f", handler), {}, router=OutputRouter())
     assert (result.error_type, result.response) == ("KeyError", None)
     assert any("Traceback" in line for line in result.output)
+
+
+def test_a_runtime_that_exits_mid_invocation_is_a_function_error_not_a_success():
+    # GIVEN a handler whose runtime dies part-way (SystemExit is not an Exception)
+    def handler(event, context):
+        print("started")
+        sys.exit(1)
+
+    # WHEN it is invoked
+    router = OutputRouter()
+    with router.installed():
+        result = invoke(Function("f", handler), {}, router=router)
+    # THEN the invocation failed, as Lambda reports Runtime.ExitError, and nothing counts as a response
+    assert (result.error_type, result.response, result.failed) == (EXIT_ERROR, None, True)
+    assert result.output == ("started",)
 
 
 def test_a_timeout_fails_without_waiting_for_the_handler():

@@ -1,0 +1,92 @@
+"""Scenario 5: poison records mixed into good ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from localrun import poison
+from localrun.ledger import key_id
+from localrun.poison import Poison
+from localrun.rig import FaultRig, RigSettings
+from localrun.sequenced import SequencedSettings, SequencedWorkload
+from localrun.validate import require_all
+from tests.faults.conftest import failure_log, running, stream_records
+
+pytestmark = pytest.mark.slow
+
+RETRIES = 2
+TIMEOUT = 3.0
+# Where the poison records go among 60 good writes.
+POSITIONS = {
+    8: Poison.OVERSIZE,
+    21: Poison.KEY_TYPE,
+    33: Poison.MALFORMED,
+    45: Poison.KEYS_ONLY,
+    52: Poison.METADATA,
+}
+
+
+def poisoned_run(make_rig) -> tuple[FaultRig, SequencedWorkload, dict[str, Poison]]:
+    """60 good writes over 10 keys with the five kinds of poison record among them, batches of 10,
+    two retries; returns the rig, the workload and the poison records' sequence numbers."""
+    rig = make_rig(
+        RigSettings(seed=51, batch_size=10, max_retry_attempts=RETRIES, function_timeout=TIMEOUT),
+        annotate=poison.annotate,
+    )
+    cfg = rig.cfg
+    chars = poison.largest_string(rig.clients.dynamodb(cfg.source_region), cfg, "Users-probe")
+    workload = rig.workload(SequencedSettings(keys=10, seed=51))
+
+    def mix(done: int) -> None:
+        if done in POSITIONS:
+            workload.put(poison.poison_item(cfg, POSITIONS[done], oversize_chars=chars))
+
+    workload.run(60, before_write=mix)
+    with running(rig):
+        pass
+    kinds = {
+        r["dynamodb"]["SequenceNumber"]: Poison(r["dynamodb"]["NewImage"][poison.MARKER]["S"])
+        for r in stream_records(rig)
+        if poison.MARKER in r["dynamodb"].get("NewImage", {})
+    }
+    assert len(kinds) == len(POSITIONS)
+    return rig, workload, kinds
+
+
+def test_poison_records_are_isolated_and_reach_the_failure_destination_with_their_error_class(make_rig):
+    # GIVEN / WHEN good records with poison ones among them go through the replicator
+    rig, workload, kinds = poisoned_run(make_rig)
+    # THEN each poison record was reported once per delivery with its error class, nothing else failed
+    reported = {(line["sequenceNumber"], line["errorClass"]) for line in failure_log(rig)}
+    assert reported == {(seq, poison.ERROR_CLASS[kind]) for seq, kind in kinds.items()}
+    # AND each reached the failure destination: its sequence number is in a message's range, and each
+    # message starts at a poison record (the records before it in its batch were checkpointed)
+    messages = [m["DDBStreamBatchInfo"] for m in rig.failure_messages()]
+    for seq in kinds:
+        assert any(int(m["startSequenceNumber"]) <= int(seq) <= int(m["endSequenceNumber"]) for m in messages)
+    assert {m["startSequenceNumber"] for m in messages} <= set(kinds)
+    # AND the good records were applied: replica = source apart from the poison keys, none of which is
+    # in the replica; versions and metrics as everywhere else
+    poison_keys = {key_id(poison.poison_key(rig.cfg, kind), rig.key_names) for kind in kinds.values()}
+    require_all(rig.problems(workload.model, exempt=poison_keys))
+    assert not poison_keys & rig.replica_items().keys()
+
+
+def test_a_poison_record_holds_its_shard_up_only_within_the_configured_bounds(make_rig):
+    rig, _, kinds = poisoned_run(make_rig)
+    bound = (RETRIES + 1) * TIMEOUT + sum(min(0.4, 0.05 * 2 ** (n - 1)) for n in range(1, RETRIES + 1))
+    first_seen: dict[str, float] = {}
+    for delivery in rig.sandbox.deliveries:
+        for seq in delivery.sequences:
+            first_seen.setdefault(seq, delivery.started)
+    for message in rig.failure_messages():
+        info = message["DDBStreamBatchInfo"]
+        # THEN it was given up after the configured retries: one invocation plus MaximumRetryAttempts
+        assert message["requestContext"]["approximateInvokeCount"] == RETRIES + 1
+        assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+        # AND within (retries + 1) x timeout + the retries' backoff of its first delivery
+        discarded = dt.datetime.fromisoformat(message["timestamp"]).timestamp()
+        assert discarded - first_seen[info["startSequenceNumber"]] <= bound
+    assert len(rig.failure_messages()) >= 1 and kinds
