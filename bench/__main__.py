@@ -14,13 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import metrics_consumer, replication
+from bench import end_to_end, metrics_consumer, replication
 from bench.report import SECTIONS, render
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "replication": replication.run,
+    "end_to_end": end_to_end.run,
     "metrics_consumer": metrics_consumer.run,
 }
 
