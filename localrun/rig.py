@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -38,18 +37,18 @@ from localrun.clients import AwsClients
 from localrun.cwmetrics import MetricsHub
 from localrun.deployment import LocalDeployment, provision
 from localrun.esm import EventSourceMapping, SqsDestination, StartingPosition, StreamRunner
-from localrun.esm.failure import Condition
 from localrun.esm.runner import Annotate
 from localrun.esm.settings import metrics_mapping, replicator_mapping
 from localrun.faults import NO_FAULTS, FaultInjector, FaultRates
-from localrun.function import Function, Invocation
+from localrun.function import Function
 from localrun.ledger import ReplicaLedger
+from localrun.observations import InvocationSeen, Observations
 from localrun.observe import RunnerTelemetry
+from localrun.operator import CliRun, run_operator
 from localrun.sandbox import FaultySandbox, SandboxRates
 from localrun.sequenced import Decorate, SequencedModel, SequencedSettings, SequencedWorkload
 from localrun.server import EmbeddedServer
 from localrun.validate import (
-    InvocationSeen,
     accounting_problems,
     ground_truth_differences,
     scan_items,
@@ -76,50 +75,6 @@ class RigSettings:
     rates: FaultRates = NO_FAULTS
     sandbox: SandboxRates = field(default_factory=SandboxRates)
     metrics_sandbox: SandboxRates = field(default_factory=SandboxRates)
-
-
-@dataclass(frozen=True, slots=True)
-class Discard:
-    function: str
-    at: float
-    records: int
-    condition: Condition
-
-
-class Observations:
-    """The rig's observer: publishes like the runner's telemetry and keeps every invocation."""
-
-    def __init__(self, telemetry: RunnerTelemetry) -> None:
-        self._telemetry = telemetry
-        self._lock = threading.Lock()
-        self.invocations: list[InvocationSeen] = []
-        self.discards: list[Discard] = []
-
-    def invoked(
-        self, function: Function, invocation: Invocation, *, records: int, iterator_age_ms: float | None
-    ) -> None:
-        self._telemetry.invoked(function, invocation, records=records, iterator_age_ms=iterator_age_ms)
-        seen = InvocationSeen(
-            function.name,
-            invocation.request_id,
-            time.time(),
-            records,
-            invocation.failed,
-            invocation.error_type,
-            invocation.output,
-            iterator_age_ms,
-        )
-        with self._lock:
-            self.invocations.append(seen)
-
-    def discarded(self, function: Function, records: int, condition: Condition) -> None:
-        self._telemetry.discarded(function, records, condition)
-        with self._lock:
-            self.discards.append(Discard(function.name, time.time(), records, condition))
-
-    def of(self, function: str) -> list[InvocationSeen]:
-        with self._lock:
-            return [seen for seen in self.invocations if seen.function == function]
 
 
 def _backoff(cap: float) -> Callable[[int], float]:
@@ -299,6 +254,15 @@ class FaultRig:
         for handle in handles:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
         return list(found.values())
+
+    def operator(self, command: str, *options: str, json_path: Path | None = None) -> CliRun:
+        """``python -m replicator COMMAND`` on this rig's tables and endpoint."""
+        return run_operator(self.cfg, self.url, command, *options, json_path=json_path)
+
+    def redrive(self, json_path: Path) -> CliRun:
+        """``redrive`` of the replicator's failure queue (what an operator runs after an outage)."""
+        queue = self.deployment.failure_queue_url
+        return self.operator("redrive", "--queue-url", queue, "--wait-seconds", "0", json_path=json_path)
 
     def replicator_invocations(self) -> list[InvocationSeen]:
         return self.observations.of(self.cfg.replicator_function_name)

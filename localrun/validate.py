@@ -23,12 +23,12 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from localrun.emf import EmfError, parse_line
 from localrun.faults import InvocationFaults
 from localrun.ledger import AcceptedWrite, key_id
+from localrun.observations import InvocationSeen
 from replicator.schema import VERSION_ATTRIBUTE
 from telemetry import catalogue as c
 
@@ -146,20 +146,6 @@ def emf_values(lines: Iterable[str], namespace: str, metric: str, dimensions: Ma
     return total
 
 
-@dataclass(frozen=True, slots=True)
-class InvocationSeen:
-    """One invocation as the event source mapping saw it (kept by the rig's observer)."""
-
-    function: str
-    request_id: str
-    at: float
-    records: int
-    failed: bool
-    error_type: str | None
-    output: tuple[str, ...]
-    iterator_age_ms: float | None
-
-
 def accounting_problems(
     invocations: Iterable[InvocationSeen],
     faults: Mapping[str, InvocationFaults],
@@ -252,3 +238,24 @@ def sentinel_hits(named_texts: Mapping[str, Iterable[str]], sentinels: Iterable[
     return [
         f"{where}: sentinel form #{index[form]} appears {n} time(s)" for (where, form), n in found.items()
     ]
+
+
+def failure_destination_problems(
+    remaining: Sequence[Mapping[str, Any]], redrive_report: Mapping[str, Any]
+) -> list[str]:
+    """After ``redrive``: every message still in the failure queue is in its report, kept with the
+    error classes of the records that failed again (nothing silently left behind)."""
+    entries = {
+        entry["range"]["start"]: entry for entry in redrive_report.get("messages", []) if "range" in entry
+    }
+    problems = []
+    for message in remaining:
+        start = message["DDBStreamBatchInfo"]["startSequenceNumber"]
+        entry = entries.get(start)
+        if entry is None:
+            problems.append(f"message from {start}: still queued, not in the redrive report")
+        elif entry.get("verdict") == "applied":
+            problems.append(f"message from {start}: reported redriven, yet still queued")
+        elif not entry.get("errors"):
+            problems.append(f"message from {start}: kept ({entry.get('verdict')}) without an error class")
+    return problems

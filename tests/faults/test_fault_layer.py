@@ -1,0 +1,202 @@
+"""The fault layer itself, on in-process moto: each fault kind does what it claims, seeded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+
+from localrun.faults import FaultInjector, FaultKind, FaultRates, SimulatedCrash
+from localrun.ledger import ORIGIN_HEADER
+from localrun.sandbox import FaultySandbox, SandboxFault, SandboxRates
+
+TABLE = "Users"
+# As the replicator's client: botocore retries nothing, so every injected fault reaches the caller.
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+@pytest.fixture
+def client(regions):
+    return boto3.client("dynamodb", region_name="eu-west-1", config=NO_RETRIES)
+
+
+def item(n: int) -> dict[str, Any]:
+    return {"user_id": {"S": f"u{n}"}, "timestamp": {"N": "1"}, "repl:version": {"S": f"{n:040d}"}}
+
+
+def outcome(call) -> str:
+    try:
+        call()
+    except ClientError as exc:
+        return exc.response["Error"]["Code"]
+    except (ReadTimeoutError, EndpointConnectionError, ConnectTimeoutError) as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+def fates(client, seed: int, rates: FaultRates) -> list[str]:
+    injector = FaultInjector(client, seed=seed, rates=rates)
+    try:
+        return [outcome(lambda n=n: client.put_item(TableName=TABLE, Item=item(n))) for n in range(40)]
+    finally:
+        injector.remove()
+
+
+RATES = FaultRates(throttle=0.2, server_error=0.2, timeout=0.1, lost_reply=0.1)
+
+
+def test_the_same_seed_gives_every_request_the_same_fate(client):
+    first = fates(client, 5, RATES)
+    assert first == fates(client, 5, RATES)
+    assert first != fates(client, 6, RATES)
+    assert {"ok", "ReadTimeoutError"} <= set(first)
+    assert {"ThrottlingException", "ProvisionedThroughputExceededException"} & set(first)
+    assert {"InternalServerError", "ServiceUnavailable"} & set(first)
+
+
+def test_a_lost_reply_means_the_write_happened_and_the_caller_saw_a_timeout(client):
+    injector = FaultInjector(client, seed=1, rates=FaultRates(lost_reply=1.0), item_table=TABLE)
+    with injector.invocation("req-1") as state, pytest.raises(ReadTimeoutError):
+        client.put_item(TableName=TABLE, Item=item(1))
+    injector.remove()
+    stored = client.get_item(TableName=TABLE, Key={"user_id": {"S": "u1"}, "timestamp": {"N": "1"}})
+    assert stored["Item"] == item(1)
+    assert (state.lost_write_replies, state.acknowledged_writes) == (1, 0)
+    assert injector.injected == {FaultKind.LOST_REPLY: 1}
+
+
+def test_a_timeout_before_sending_means_the_write_did_not_happen(client):
+    injector = FaultInjector(client, seed=1, rates=FaultRates(timeout=1.0))
+    with pytest.raises(ReadTimeoutError):
+        client.put_item(TableName=TABLE, Item=item(2))
+    injector.remove()
+    assert "Item" not in client.get_item(
+        TableName=TABLE, Key={"user_id": {"S": "u2"}, "timestamp": {"N": "1"}}
+    )
+
+
+def test_an_outage_makes_the_region_unreachable_for_its_window_only():
+    now = [100.0]
+    client = boto3.client(
+        "dynamodb", region_name="eu-west-1", endpoint_url="https://replica.invalid", config=NO_RETRIES
+    )
+    injector = FaultInjector(client, seed=3, clock=lambda: now[0]).outage(100.0, 105.0)
+    errors = {outcome(lambda: client.describe_table(TableName=TABLE)) for _ in range(12)}
+    assert errors == {"EndpointConnectionError", "ConnectTimeoutError"}
+    assert injector.injected == {FaultKind.OUTAGE: 12} and injector.in_outage()
+    now[0] = 105.0
+    assert not injector.in_outage()
+
+
+def test_a_burst_replaces_the_base_rates_for_its_window(client):
+    now = [0.0]
+    injector = FaultInjector(client, seed=2, clock=lambda: now[0]).burst(10.0, 20.0, FaultRates(throttle=1.0))
+    put = [lambda n=n: client.put_item(TableName=TABLE, Item=item(n)) for n in range(3)]
+    assert outcome(put[0]) == "ok"
+    now[0] = 10.0
+    assert outcome(put[1]) in {"ThrottlingException", "ProvisionedThroughputExceededException"}
+    now[0] = 20.0
+    assert outcome(put[2]) == "ok"
+    assert injector.injected == {FaultKind.THROTTLE: 1}
+
+
+def test_latency_delays_the_request_by_a_drawn_amount(client):
+    waits: list[float] = []
+    rates = FaultRates(latency=1.0, latency_seconds=(0.2, 0.3))
+    FaultInjector(client, seed=4, rates=rates, sleep=waits.append)
+    client.put_item(TableName=TABLE, Item=item(6))
+    assert len(waits) == 1 and 0.2 <= waits[0] <= 0.3
+
+
+def test_a_crash_armed_for_an_invocation_stops_it_after_that_many_requests(client):
+    injector = FaultInjector(client, seed=1, item_table=TABLE, origin="fn")
+    seen: list[str] = []
+    client.meta.events.register(
+        "before-send.dynamodb", lambda request, **_: seen.append(request.headers[ORIGIN_HEADER])
+    )
+    with injector.invocation("req-1", crash_after=2) as state:
+        client.put_item(TableName=TABLE, Item=item(7))
+        client.put_item(TableName=TABLE, Item=item(8))
+        with pytest.raises(SimulatedCrash):
+            client.put_item(TableName=TABLE, Item=item(9))
+        with pytest.raises(SimulatedCrash):
+            client.put_item(TableName=TABLE, Item=item(10))
+    assert state.crashed and state.acknowledged_writes == 2 and injector.injected == {FaultKind.CRASH: 1}
+    with injector.invocation("req-2") as later:
+        client.put_item(TableName=TABLE, Item=item(9))
+    assert later.acknowledged_writes == 1
+    assert seen[:2] == ["fn/req-1", "fn/req-1"] and seen[-1] == "fn/req-2"
+
+
+def test_rates_are_validated():
+    with pytest.raises(ValueError, match="add up to at most 1"):
+        FaultRates(throttle=0.6, server_error=0.6)
+    with pytest.raises(ValueError, match="add up to at most 1"):
+        SandboxRates(crash=-0.1)
+
+
+# -- the sandbox -----------------------------------------------------------------------------------
+
+
+class Context:
+    def __init__(self, request_id: str) -> None:
+        self.aws_request_id = request_id
+
+
+def batch(*sequences: int) -> dict[str, Any]:
+    return {"Records": [{"dynamodb": {"SequenceNumber": str(s)}} for s in sequences]}
+
+
+def delivered(handler_calls: list[dict[str, Any]]) -> list[list[str]]:
+    return [[r["dynamodb"]["SequenceNumber"] for r in event["Records"]] for event in handler_calls]
+
+
+@pytest.mark.parametrize(
+    ("rates", "expected"),
+    [
+        pytest.param(
+            SandboxRates(duplicate=1.0), [["1", "2"], ["1", "2"], ["3", "4"], ["3", "4"]], id="duplicate"
+        ),
+        pytest.param(
+            SandboxRates(newer_first=1.0), [["2"], ["1", "2"], ["4"], ["3", "4"]], id="newer-half-first"
+        ),
+        pytest.param(SandboxRates(replay=1.0), [["1", "2"], ["1", "2"], ["3", "4"]], id="old-batch-replayed"),
+    ],
+)
+def test_the_sandbox_delivers_duplicates_and_out_of_order_batches_before_the_real_one(rates, expected):
+    calls: list[dict[str, Any]] = []
+
+    def handler(event, ctx):
+        calls.append(event)
+        return {"ok": 1}
+
+    sandbox = FaultySandbox(handler, None, rates, seed=1)
+    assert sandbox(batch(1, 2), Context("a")) == {"ok": 1}
+    assert sandbox(batch(3, 4), Context("b")) == {"ok": 1}
+    assert delivered(calls) == expected
+    assert [d.sequences for d in sandbox.deliveries] == [("1", "2"), ("3", "4")]
+    assert sum(d.extra_records for d in sandbox.deliveries) == sum(map(len, expected)) - 4
+
+
+def test_a_crash_without_requests_to_stop_at_comes_after_the_handler_wrote_its_output():
+    calls: list[dict[str, Any]] = []
+    sandbox = FaultySandbox(lambda event, ctx: calls.append(event), None, SandboxRates(crash=1.0))
+    with pytest.raises(SimulatedCrash):
+        sandbox(batch(1), Context("a"))
+    assert len(calls) == 1 and sandbox.counts == {SandboxFault.CRASH: 1}
+
+
+def test_a_timeout_hangs_past_the_function_timeout_after_the_handler_is_done():
+    waits: list[float] = []
+    sandbox = FaultySandbox(
+        lambda event, ctx: {"late": True},
+        None,
+        SandboxRates(timeout=1.0),
+        timeout_seconds=2.0,
+        sleep=waits.append,
+    )
+    assert sandbox(batch(1), Context("a")) == {"late": True}
+    assert waits == [2.5] and sandbox.counts == {SandboxFault.TIMEOUT: 1}
