@@ -85,9 +85,17 @@ def poison_item(
     return item
 
 
-def largest_string(client: DynamoDBClient, cfg: DeploymentConfig, scratch_table: str) -> int:
-    """The longest ``data`` string an oversize poison item can hold in the source (binary search on a
-    scratch table with the source's key schema, so the probes leave nothing in the stream)."""
+def largest_string(
+    client: DynamoDBClient,
+    cfg: DeploymentConfig,
+    scratch_table: str,
+    *,
+    extra: Mapping[str, Any] | None = None,
+) -> int:
+    """The longest ``data`` string an oversize poison item (with ``extra`` attributes) can hold in
+    the source: a binary search on a scratch table with the source's key schema, so the probes leave
+    nothing in the stream. Probed with the longest key :func:`poison_key` makes in practice, so
+    every poison item of that size fits the source; ``repl:version`` adds 52 bytes, too many."""
     keys = [{"AttributeName": cfg.partition_key.name, "KeyType": "HASH"}]
     attrs = [{"AttributeName": cfg.partition_key.name, "AttributeType": cfg.partition_key.type}]
     if cfg.sort_key is not None:
@@ -104,7 +112,7 @@ def largest_string(client: DynamoDBClient, cfg: DeploymentConfig, scratch_table:
         while low < high:
             mid = (low + high + 1) // 2
             try:
-                item = poison_item(cfg, Poison.OVERSIZE, 999_999, oversize_chars=mid)
+                item = poison_item(cfg, Poison.OVERSIZE, 999_999, oversize_chars=mid, extra=extra)
                 client.put_item(TableName=scratch_table, Item=item)
                 low = mid
             except ClientError:

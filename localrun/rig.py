@@ -100,8 +100,6 @@ class FaultRig:
             region=cfg.replica_region, table=cfg.replica_table_name, key_names=self.key_names
         )
         self.server = EmbeddedServer(tap=self.ledger)
-        self.hub = MetricsHub()
-        self.observations = Observations(RunnerTelemetry(self.hub))
         self.router = OutputRouter()
         self._stack = ExitStack()
 
@@ -111,6 +109,9 @@ class FaultRig:
         self._stack.enter_context(self.server)
         self.url = self.server.url
         self.clients = AwsClients(self.url, fake_credentials=True)
+        # Metrics are kept locally; hub.flush() publishes them to the embedded CloudWatch.
+        self.hub = MetricsHub(self.clients.cloudwatch)
+        self.observations = Observations(RunnerTelemetry(self.hub))
         self.deployment: LocalDeployment = provision(self.cfg, self.clients)
         # Handlers are built with the router installed: the replicator keeps the sys.stdout it was
         # built with, and its output must reach the invocation that printed it.
@@ -237,8 +238,8 @@ class FaultRig:
         client = self.clients.dynamodb(self.cfg.replica_region)
         return scan_items(client, self.cfg.replica_table_name, self.key_names)
 
-    def failure_messages(self) -> list[dict[str, Any]]:
-        """Every message in the replicator's failure queue, left in the queue (visible again)."""
+    def queued_messages(self) -> dict[str, dict[str, Any]]:
+        """The visible messages of the replicator's failure queue by id, left in the queue."""
         sqs = self.clients.sqs(self.cfg.source_region)
         url = self.deployment.failure_queue_url
         found: dict[str, dict[str, Any]] = {}
@@ -253,7 +254,21 @@ class FaultRig:
                 handles.append(message["ReceiptHandle"])
         for handle in handles:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
-        return list(found.values())
+        return found
+
+    def failure_messages(self) -> list[dict[str, Any]]:
+        """The bodies of :meth:`queued_messages` (Lambda's invocation records)."""
+        return list(self.queued_messages().values())
+
+    def queue_depth(self) -> int:
+        """Messages in the failure queue, visible or held by a consumer (a redrive keeps them held)."""
+        sqs = self.clients.sqs(self.cfg.source_region)
+        found = sqs.get_queue_attributes(
+            QueueUrl=self.deployment.failure_queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        visible = int(found.get("ApproximateNumberOfMessages", "0"))
+        return visible + int(found.get("ApproximateNumberOfMessagesNotVisible", "0"))
 
     def operator(self, command: str, *options: str, json_path: Path | None = None) -> CliRun:
         """``python -m replicator COMMAND`` on this rig's tables and endpoint."""

@@ -13,6 +13,11 @@ Two properties of moto shape this module:
 * Its state belongs to the process, not to a server: two servers in one process (or a server and
   ``mock_aws``) see the same tables. :meth:`EmbeddedServer.start` resets that state, so every run
   begins empty.
+* It keeps a reference to every model object it ever creates (``moto.core.model_instances``, for
+  its ``/moto-api/data.json`` dashboard), including the copy of each table TransactWriteItems makes
+  for rollback. Without clearing that list after each request, a replicator writing through
+  transactions grows the process by the size of the replica table per write (measured: 2.4 GB
+  after 1,500 transactions on a 150-item table; 175 MB flat with the list cleared).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
+from moto.core.model_instances import reset_model_data
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -48,24 +54,30 @@ class _OneAtATime:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
-            if self._tap is None:
-                return list(self._app(environ, start_response))
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length > 0 else b""
-            environ["wsgi.input"] = io.BytesIO(body)
-            statuses: list[int] = []
-
-            def recording(status: str, headers: Any, exc_info: Any = None) -> Any:
-                statuses.append(int(status.split(" ", 1)[0]))
-                return start_response(status, headers, exc_info)
-
-            answer = list(self._app(environ, recording))
             try:
-                # Still under the lock: the tap sees requests in exactly the order they took effect.
-                self._tap(environ, body, statuses[-1] if statuses else 500)
-            except Exception:  # a broken observer must not break the endpoint
-                log.exception("request tap failed")
-            return answer
+                return self._serve(environ, start_response)
+            finally:
+                reset_model_data()  # forget moto's dashboard references (see the module's docstring)
+
+    def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if self._tap is None:
+            return list(self._app(environ, start_response))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        statuses: list[int] = []
+
+        def recording(status: str, headers: Any, exc_info: Any = None) -> Any:
+            statuses.append(int(status.split(" ", 1)[0]))
+            return start_response(status, headers, exc_info)
+
+        answer = list(self._app(environ, recording))
+        try:
+            # Still under the lock: the tap sees requests in exactly the order they took effect.
+            self._tap(environ, body, statuses[-1] if statuses else 500)
+        except Exception:  # a broken observer must not break the endpoint
+            log.exception("request tap failed")
+        return answer
 
 
 class EmbeddedServer:

@@ -132,14 +132,18 @@ def run_soak(options: SoakOptions, *, say: Callable[[str], None] = print) -> Soa
                     rig.injector.outage(origin + window.start, origin + window.end)
                 else:
                     rig.injector.burst(origin + window.start, origin + window.end, BURST)
+            began = time.monotonic()
             workload.run(options.writes, rate=options.writes / options.duration, before_write=before_write)
-            say("workload done; draining the stream")
+            workload_seconds = time.monotonic() - began
+            say(f"workload done in {workload_seconds:.0f} s; draining the stream")
             while rig.injector.in_outage():
                 time.sleep(0.2)
             rig.drain(options.drain_timeout)
-        queued = rig.failure_messages()
+        queued = rig.queued_messages()
         say(f"redriving {len(queued)} failure message(s)")
+        began = time.monotonic()
         redrive = rig.redrive(Path(scratch) / "redrive.json")
+        say(f"redrive: exit code {redrive.exit_code} after {time.monotonic() - began:.0f} s")
         unreplicable = {
             key_id(poison.poison_key(cfg, kind, number), rig.key_names)
             for number, kind in enumerate(poisoned)
@@ -147,7 +151,7 @@ def run_soak(options: SoakOptions, *, say: Callable[[str], None] = print) -> Soa
         }
         problems = rig.problems(workload.model, exempt=unreplicable)
         problems["failure destination"] = failure_destination_problems(
-            rig.failure_messages(), redrive.document or {}
+            queued, redrive.document or {}, rig.queue_depth()
         )
         problems["unreplicable items kept out"] = sorted(unreplicable & rig.replica_items().keys())
         return SoakResult.collect(
@@ -156,10 +160,11 @@ def run_soak(options: SoakOptions, *, say: Callable[[str], None] = print) -> Soa
             options=options,
             poisoned=poisoned,
             windows=windows,
-            queued=queued,
+            queued=list(queued.values()),
             redrive=redrive,
             problems=problems,
             seconds=time.monotonic() - started,
+            workload_seconds=workload_seconds,
             peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         )
 

@@ -43,12 +43,13 @@ class SoakResult:
     messages: int
     message_records: int
     redrive_exit_code: int
-    redriven: tuple[int, int]
-    """Messages, records."""
+    redriven: tuple[int, int, int]
+    """Messages replayed, their records, and how many of those messages were applied and deleted."""
     kept: tuple[int, Counter[str]]
     """Messages kept after redrive, and the error classes they were kept with."""
     problems: dict[str, list[str]]
     seconds: float
+    workload_seconds: float
     peak_rss_mb: float
     duration: float
     keys: int
@@ -72,6 +73,7 @@ class SoakResult:
         redrive: CliRun,
         problems: dict[str, list[str]],
         seconds: float,
+        workload_seconds: float,
         peak_rss_mb: float,
     ) -> SoakResult:
         faults: Counter[str] = Counter({str(kind): n for kind, n in rig.injector.injected.items()})
@@ -101,10 +103,11 @@ class SoakResult:
             messages=len(queued),
             message_records=sum(int(m["DDBStreamBatchInfo"]["batchSize"]) for m in queued),
             redrive_exit_code=redrive.exit_code,
-            redriven=(len(applied), sum(int(e.get("records", 0)) for e in applied)),
+            redriven=(len(entries), sum(int(e.get("records", 0)) for e in entries), len(applied)),
             kept=(len(kept), classes),
             problems=problems,
             seconds=seconds,
+            workload_seconds=workload_seconds,
             peak_rss_mb=peak_rss_mb,
             duration=options.duration,
             keys=options.keys,
@@ -134,7 +137,8 @@ def render(result: SoakResult, *, command: str) -> str:
         ("seed", str(result.seed)),
         (
             "writes",
-            f"{result.writes:,} over {result.duration:g} s on {result.keys} keys ({_counts(result.ops)}), "
+            f"{result.writes:,} in {result.workload_seconds:.0f} s ({result.duration:g} s planned) on "
+            f"{result.keys} keys ({_counts(result.ops)}), "
             f"of which {sum(result.poisoned.values())} poison records ({_counts(result.poisoned)})",
         ),
         ("faults injected, by kind", _counts(result.faults)),
@@ -149,7 +153,8 @@ def render(result: SoakResult, *, command: str) -> str:
         ("failure-queue messages", f"{result.messages:,} ({result.message_records:,} records)"),
         (
             "records redriven",
-            f"{result.redriven[1]:,} in {result.redriven[0]:,} messages "
+            f"{result.redriven[1]:,} records of {result.redriven[0]:,} messages replayed; "
+            f"{result.redriven[2]:,} messages applied and deleted "
             f"(redrive exit code {result.redrive_exit_code})",
         ),
         (
@@ -161,7 +166,7 @@ def render(result: SoakResult, *, command: str) -> str:
             "unreplicable by design",
             f"{result.unreplicable} poison items, absent from the replica as required",
         ),
-        ("time, peak memory", f"{result.seconds:.0f} s, {result.peak_rss_mb:,.0f} MB RSS"),
+        ("time, peak memory", f"{result.seconds:.0f} s in all, {result.peak_rss_mb:,.0f} MB peak RSS"),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     text = f"| | |\n|---|---|\n{table}\n\n| validator | result |\n|---|---|\n{validators}\n"

@@ -241,21 +241,21 @@ def sentinel_hits(named_texts: Mapping[str, Iterable[str]], sentinels: Iterable[
 
 
 def failure_destination_problems(
-    remaining: Sequence[Mapping[str, Any]], redrive_report: Mapping[str, Any]
+    queued: Mapping[str, Any], redrive_report: Mapping[str, Any], depth_after: int
 ) -> list[str]:
-    """After ``redrive``: every message still in the failure queue is in its report, kept with the
-    error classes of the records that failed again (nothing silently left behind)."""
-    entries = {
-        entry["range"]["start"]: entry for entry in redrive_report.get("messages", []) if "range" in entry
-    }
-    problems = []
-    for message in remaining:
-        start = message["DDBStreamBatchInfo"]["startSequenceNumber"]
-        entry = entries.get(start)
-        if entry is None:
-            problems.append(f"message from {start}: still queued, not in the redrive report")
-        elif entry.get("verdict") == "applied":
-            problems.append(f"message from {start}: reported redriven, yet still queued")
-        elif not entry.get("errors"):
-            problems.append(f"message from {start}: kept ({entry.get('verdict')}) without an error class")
+    """After ``redrive``: every message that was queued (by id) is in its report, either applied (and
+    gone from the queue) or kept with the error classes of the records that failed again, and the
+    queue holds exactly the kept ones: nothing silently dropped, nothing silently left behind."""
+    entries = {entry.get("messageId"): entry for entry in redrive_report.get("messages", [])}
+    problems = [
+        f"message {mid}: queued, not in the redrive report" for mid in sorted(queued) if mid not in entries
+    ]
+    kept = [entry for entry in entries.values() if entry.get("verdict") != "applied"]
+    problems += [
+        f"message {entry.get('messageId')}: kept ({entry.get('verdict')}) without an error class"
+        for entry in kept
+        if not entry.get("errors")
+    ]
+    if depth_after != len(kept):
+        problems.append(f"the queue holds {depth_after} message(s) after redrive; it kept {len(kept)}")
     return problems

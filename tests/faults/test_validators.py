@@ -105,15 +105,19 @@ def test_sentinels_are_found_as_text_and_as_base64():
     assert sentinel_hits({"logs": ["clean"]}, [secret, blob]) == []
 
 
-def test_every_queued_message_must_be_in_the_redrive_report_with_an_error_class():
-    message = {"DDBStreamBatchInfo": {"startSequenceNumber": "100"}}
-    kept = {"messages": [{"range": {"start": "100"}, "verdict": "failed", "errors": {"ItemTooLarge": 1}}]}
-    assert failure_destination_problems([message], kept) == []
-    assert "not in the redrive report" in failure_destination_problems([message], {"messages": []})[0]
-    applied = {"messages": [{"range": {"start": "100"}, "verdict": "applied"}]}
-    assert "reported redriven" in failure_destination_problems([message], applied)[0]
-    silent = {"messages": [{"range": {"start": "100"}, "verdict": "failed"}]}
-    assert "without an error class" in failure_destination_problems([message], silent)[0]
+def test_every_queued_message_must_be_redriven_or_kept_with_an_error_class():
+    queued: dict[str, Any] = {"m1": {}, "m2": {}}
+    report = {
+        "messages": [
+            {"messageId": "m1", "verdict": "applied", "records": 3},
+            {"messageId": "m2", "verdict": "failed", "errors": {"ItemTooLarge": 1}},
+        ]
+    }
+    assert failure_destination_problems(queued, report, depth_after=1) == []
+    assert "it kept 1" in failure_destination_problems(queued, report, depth_after=2)[0]
+    assert "not in the redrive report" in failure_destination_problems({**queued, "m3": {}}, report, 1)[0]
+    silent = {"messages": [{"messageId": "m1", "verdict": "incomplete"}]}
+    assert "without an error class" in failure_destination_problems({"m1": {}}, silent, 1)[0]
 
 
 # -- the ledger ------------------------------------------------------------------------------------

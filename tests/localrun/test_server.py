@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from moto.core.model_instances import model_data
 
 from localrun.clients import AwsClients
 from localrun.deployment import provision
@@ -36,3 +37,25 @@ def test_the_deployment_is_created_idempotently_and_reset_forgets_it(config):
         # AND a reset empties the server
         server.reset()
         assert clients.dynamodb("eu-west-1").list_tables()["TableNames"] == []
+
+
+def test_moto_keeps_no_reference_to_the_table_copies_a_transaction_makes(config):
+    # GIVEN the replica tables on the server (moto's TransactWriteItems deep-copies each table it
+    # touches, for rollback, and moto tracks every model object it creates)
+    with EmbeddedServer() as server:
+        clients = AwsClients(server.url, fake_credentials=True)
+        provision(config, clients)
+        client = clients.dynamodb("eu-west-1")
+        # WHEN transactions write to them
+        for n in range(5):
+            item = {"user_id": {"S": f"u{n}"}, "timestamp": {"N": "1"}}
+            check = {"TableName": "Users-replication-state", "Key": {"pk": {"S": f"t{n}"}}}
+            client.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "Users", "Item": item}},
+                    {"ConditionCheck": {**check, "ConditionExpression": "attribute_not_exists(pk)"}},
+                ]
+            )
+        # THEN no copy is kept alive by moto's instance tracker once the requests are answered
+        tracked = [model.instances_tracked for models in model_data.values() for model in models.values()]
+        assert not any(tracked)
