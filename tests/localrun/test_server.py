@@ -49,13 +49,18 @@ def test_moto_keeps_no_reference_to_the_table_copies_a_transaction_makes(config)
         # WHEN transactions write to them
         for n in range(5):
             item = {"user_id": {"S": f"u{n}"}, "timestamp": {"N": "1"}}
-            check = {"TableName": "Users-replication-state", "Key": {"pk": {"S": f"t{n}"}}}
+            check = {
+                "TableName": "Users-replication-state",
+                "Key": {"pk": {"S": f"t{n}"}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
             client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": "Users", "Item": item}},
-                    {"ConditionCheck": {**check, "ConditionExpression": "attribute_not_exists(pk)"}},
-                ]
+                TransactItems=[{"Put": {"TableName": "Users", "Item": item}}, {"ConditionCheck": check}]
             )
         # THEN no copy is kept alive by moto's instance tracker once the requests are answered
-        tracked = [model.instances_tracked for models in model_data.values() for model in models.values()]
+        tracked = [
+            getattr(model, "instances_tracked", [])
+            for models in model_data.values()
+            for model in models.values()
+        ]
         assert not any(tracked)
