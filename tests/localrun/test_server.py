@@ -48,14 +48,22 @@ def test_moto_keeps_no_reference_to_the_table_copies_a_transaction_makes(config)
         client = clients.dynamodb("eu-west-1")
         # WHEN transactions write to them
         for n in range(5):
-            item = {"user_id": {"S": f"u{n}"}, "timestamp": {"N": "1"}}
-            check = {
-                "TableName": "Users-replication-state",
-                "Key": {"pk": {"S": f"t{n}"}},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
             client.transact_write_items(
-                TransactItems=[{"Put": {"TableName": "Users", "Item": item}}, {"ConditionCheck": check}]
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": "Users",
+                            "Item": {"user_id": {"S": f"u{n}"}, "timestamp": {"N": "1"}},
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": "Users-replication-state",
+                            "Key": {"pk": {"S": f"t{n}"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                ]
             )
         # THEN no copy is kept alive by moto's instance tracker once the requests are answered
         tracked = [
