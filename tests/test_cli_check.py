@@ -226,3 +226,16 @@ def test_operator_errors_exit_2_with_a_message_and_no_traceback(regions, tables,
     result = run_cli("check", *FAST, tables=tables)
     assert result.code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_report_path_that_cannot_be_written_is_an_error(regions, tmp_path):
+    result = run_cli("check", *FAST, "--json", str(tmp_path / "no-such-dir" / "diff.json"))
+    assert result.code == 2
+    assert "cannot use the file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_check_needs_no_state_table(regions):
+    regions.replica.delete_table(TableName="Users-replication-state")
+    assert run_cli("check", *FAST).code == 0
+    result = run_cli("repair", *FAST)
+    assert result.code == 2 and "state table" in result.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -222,3 +224,11 @@ def test_an_expired_iterator_is_renewed_after_the_last_record_read():
 def test_a_range_that_never_reaches_its_end_is_incomplete():
     status, records = read_range(fake([[record(100)]]), INFO)
     assert status is RangeStatus.INCOMPLETE and len(records) == 1
+
+
+def test_python_dash_m_replicator_runs_the_cli():
+    done = subprocess.run(
+        [sys.executable, "-m", "replicator", "redrive", "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert "failure queue" in done.stdout

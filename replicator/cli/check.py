@@ -1,9 +1,9 @@
 """The consistency check: scan both tables, pair items by key, then confirm every candidate.
 
-1. Scan units (segments) run on ``--segments`` threads; each unit reads the same segment of both
-   tables, alternating pages, and hands every item to one :class:`~replicator.cli.diff.Matcher`
-   (keys and a 16-byte digest kept per unpaired item). Scans are eventually consistent: half the
-   read cost, and the confirmation below is what decides.
+1. Each table is scanned in ``--segments`` parallel segments, the two tables side by side (two
+   threads per segment), and every item goes to one :class:`~replicator.cli.diff.Matcher` (keys and
+   a 16-byte digest kept per unpaired item). Scans are eventually consistent: half the read cost,
+   and the confirmation below is what decides.
 2. Every key left unpaired or paired with a different digest is a *candidate*.
 3. After ``--grace-seconds`` each candidate is read again with strongly consistent reads, the
    source first and then the replica (a change still replicating then has the whole read to land),
@@ -85,8 +85,14 @@ class Checker:
         started = time.monotonic()
         matcher = Matcher()
         segments, total = scan_units(options)
-        tasks = [self._unit_task(matcher, segment, total, options.page_size) for segment in segments]
-        run_all(tasks, workers=options.segments, name="check-scan")
+        # Both tables' scans of a segment run side by side (their latencies overlap: the tables are in
+        # different regions) and in step, so few items wait long for their pair.
+        tasks = [
+            self._scan_task(matcher, origin, segment, total, options.page_size)
+            for segment in segments
+            for origin in (Origin.SOURCE, Origin.REPLICA)
+        ]
+        run_all(tasks, workers=2 * options.segments, name="check-scan")
         if self.progress is not None:
             self.progress.close()
         candidates = matcher.candidates()
@@ -108,29 +114,21 @@ class Checker:
             sample=options.sample,
         )
 
-    def _unit_task(
-        self, matcher: Matcher, segment: int, total: int, page_size: int | None
+    def _scan_task(
+        self, matcher: Matcher, origin: Origin, segment: int, total: int, page_size: int | None
     ) -> Callable[[threading.Event], None]:
+        reader = self.source if origin is Origin.SOURCE else self.replica
+
         def task(stop: threading.Event) -> None:
-            # Alternating pages keeps the two scans of a segment in step, so few items wait for a pair.
-            scans = {
-                origin: reader.scan(segment, total, consistent=False, page_size=page_size)
-                for origin, reader in ((Origin.SOURCE, self.source), (Origin.REPLICA, self.replica))
-            }
-            while scans:
-                for origin in list(scans):
-                    check_stop(stop)
-                    page = next(scans[origin], None)
-                    if page is None:
-                        del scans[origin]
-                        continue
-                    now = self.clock()
-                    summaries = [summarise(origin, item, self.rules, now) for item in page.items]
-                    with self._lock:
-                        for summary in summaries:
-                            matcher.offer(summary)
-                    if self.progress is not None:
-                        self.progress.advance(len(page.items))
+            for page in reader.scan(segment, total, consistent=False, page_size=page_size):
+                check_stop(stop)
+                now = self.clock()
+                summaries = [summarise(origin, item, self.rules, now) for item in page.items]
+                with self._lock:
+                    for summary in summaries:
+                        matcher.offer(summary)
+                if self.progress is not None:
+                    self.progress.advance(len(page.items))
 
         return task
 

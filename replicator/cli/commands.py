@@ -72,12 +72,18 @@ class Wiring:
     def __post_init__(self) -> None:
         a = self.args
         self.source = Side(
-            TableRef.parse(a.source, "--source"), a.endpoint_url, a.source_profile, a.source_role_arn
+            TableRef.parse(a.source, "--source"),
+            a.source_endpoint_url or a.endpoint_url,
+            a.source_profile,
+            a.source_role_arn,
         )
         self.replica = Side(
-            TableRef.parse(a.replica, "--replica"), a.endpoint_url, a.replica_profile, a.replica_role_arn
+            TableRef.parse(a.replica, "--replica"),
+            a.replica_endpoint_url or a.endpoint_url,
+            a.replica_profile,
+            a.replica_role_arn,
         )
-        pool = 2 * getattr(a, "segments", 4) + 8
+        pool = 2 * a.segments + 8
         self.source_db = self.source.dynamodb(max_connections=pool)
         self.replica_db = self.replica.dynamodb(max_connections=pool)
         self.rt.instrument(self.source_db)
@@ -85,7 +91,8 @@ class Wiring:
         self.shape = describe(self.source_db, self.source.table, "source")
         same_keys(self.shape, describe(self.replica_db, self.replica.table, "replica"))
         state_table = a.state_table or f"{self.replica.table}-replication-state"
-        describe(self.replica_db, state_table, "state")
+        if a.command != "check" or a.repair:  # only writes need the state table
+            describe(self.replica_db, state_table, "state")
         tables = ReplicaTables(self.replica.table, state_table, a.tombstone_retention_hours * 3600)
         self.writer = ReplicaWriter(self.replica_db, tables)
 
@@ -259,7 +266,7 @@ def redrive(args: argparse.Namespace, rt: Runtime) -> int:
         replica_table=w.replica.table,
         replica_region=w.replica.region,
         state_table=w.writer.tables.state,
-        endpoint_url=args.endpoint_url,
+        endpoint_url=w.replica.endpoint_url,
         ttl_policy=TtlPolicy(args.ttl_deletes),
         exclude_attributes=frozenset(args.exclude_attribute),
         tombstone_retention_hours=args.tombstone_retention_hours,

@@ -61,6 +61,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--replica", required=True, metavar="REGION/TABLE", help="the replica table")
     group.add_argument("--endpoint-url", metavar="URL", help="a local endpoint for both sides (testing)")
     for side in ("source", "replica"):
+        group.add_argument(
+            f"--{side}-endpoint-url", metavar="URL", help=f"overrides --endpoint-url for the {side}"
+        )
         group.add_argument(f"--{side}-profile", metavar="NAME", help=f"AWS profile for the {side} side")
         group.add_argument(f"--{side}-role-arn", metavar="ARN", help=f"a role to assume for the {side} side")
     group.add_argument(
@@ -76,10 +79,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="an attribute the replicator does not copy (mirror EXCLUDE_ATTRIBUTES; repeatable)",
     )
     group.add_argument(
-        "--tombstone-retention-hours", type=int, default=72, help="as the replicator's setting (default 72)"
+        "--tombstone-retention-hours",
+        metavar="HOURS",
+        type=int,
+        default=72,
+        help="as the replicator's setting (default 72)",
     )
     group.add_argument(
         "--retry-seconds",
+        metavar="SECONDS",
         type=float,
         default=300.0,
         help="seconds one read or write is retried through throttling before the command fails (default 300)",
@@ -88,14 +96,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _scanning(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("scanning")
-    group.add_argument("--segments", type=int, default=4, help="parallel scan segments / threads (default 4)")
+    group.add_argument(
+        "--segments", metavar="N", type=int, default=4, help="parallel scan segments / threads (default 4)"
+    )
     group.add_argument(
         "--max-read-units",
+        metavar="UNITS",
         type=float,
         default=200.0,
         help="read capacity units per second, per table (default 200; 0 = no limit)",
     )
-    group.add_argument("--page-size", type=int, default=1000, help="items per Scan request (default 1000)")
+    group.add_argument(
+        "--page-size", metavar="N", type=int, default=1000, help="items per Scan request (default 1000)"
+    )
     group.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -115,15 +128,23 @@ def _checking(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--ttl-attribute", metavar="NAME", help="default: the source table's TTL setting")
     group.add_argument(
-        "--grace-seconds", type=float, default=5.0, help="wait before re-reading candidates (default 5)"
+        "--grace-seconds",
+        metavar="SECONDS",
+        type=float,
+        default=5.0,
+        help="wait before re-reading candidates (default 5)",
     )
     group.add_argument(
         "--sample", type=float, metavar="FRACTION", help="check a random fraction of the table"
     )
-    group.add_argument("--seed", type=int, help="random seed for --sample (repeatable samples)")
+    group.add_argument("--seed", metavar="N", type=int, help="random seed for --sample (repeatable samples)")
     group.add_argument("--json", metavar="PATH", help="write every difference (keys only) as JSON")
     group.add_argument(
-        "--attempts", type=int, default=5, help="repair attempts per key on conflicts (default 5)"
+        "--attempts",
+        metavar="N",
+        type=int,
+        default=5,
+        help="repair attempts per key on conflicts (default 5)",
     )
 
 
@@ -173,6 +194,7 @@ def _backfill_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-file", required=True, metavar="PATH", help="progress file, for resuming")
     parser.add_argument(
         "--max-write-units",
+        metavar="UNITS",
         type=float,
         default=0.0,
         help="replica write units per second (estimated; 0 = no limit)",
@@ -183,14 +205,24 @@ def _redrive_options(parser: argparse.ArgumentParser) -> None:
     _checking(parser)
     parser.add_argument("--queue-url", required=True, metavar="URL|NAME", help="the failure queue")
     parser.add_argument(
-        "--queue-region", help="the queue's region (default: from the URL, else the source's)"
+        "--queue-region",
+        metavar="REGION",
+        help="the queue's region (default: from the URL, else the source's)",
     )
-    parser.add_argument("--max-messages", type=int, help="stop after this many messages")
+    parser.add_argument("--max-messages", metavar="N", type=int, help="stop after this many messages")
     parser.add_argument(
-        "--wait-seconds", type=int, default=2, help="SQS long-polling wait per receive (default 2)"
+        "--wait-seconds",
+        metavar="SECONDS",
+        type=int,
+        default=2,
+        help="SQS long-polling wait per receive (default 2)",
     )
     parser.add_argument(
-        "--visibility-timeout", type=int, default=300, help="seconds a message is held (default 300)"
+        "--visibility-timeout",
+        metavar="SECONDS",
+        type=int,
+        default=300,
+        help="seconds a message is held (default 300)",
     )
     parser.add_argument(
         "--ttl-deletes",
@@ -232,6 +264,9 @@ def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -
         rt.stderr.write(f"error: {exc.operation_name} failed: {error.get('Code', 'unknown')}\n")
     except BotoCoreError as exc:
         rt.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
+    except OSError as exc:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        rt.stderr.write(f"error: cannot use the file{where}: {exc.strerror or exc}\n")
     except KeyboardInterrupt:
         rt.stderr.write("error: interrupted; a backfill resumes from its --state-file when run again\n")
     return ERROR
