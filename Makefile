@@ -46,7 +46,7 @@ demo: $(STAMP)  ## run the whole system locally: two regions, workload, replicat
 	$(PY) -m localrun demo $(ARGS)
 
 synth: $(STAMP) $(NODE_STAMP)  ## synthesize both stacks offline (no credentials needed)
-	npx cdk synth --all --quiet $(CDK_ARGS)
+	npx cdk synth --quiet $(CDK_ARGS)
 
 deploy: $(STAMP) $(NODE_STAMP)  ## bootstrap and deploy both regions (needs AWS credentials)
 	$(PY) -m cdk.deploy $(CDK_ARGS)

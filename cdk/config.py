@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from telemetry.dashboards import DashboardContext
+
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[\w.-]+/stream/[\w:.-]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
 _KEY_TYPES = ("S", "N", "B")
 
 
@@ -57,6 +61,7 @@ class DeploymentConfig:
     state_table_name: str
     existing_table_name: str | None
     existing_stream_arn: str | None
+    existing_table_key_arn: str | None
     replica_role_arn: str | None
     alarm_email: str | None
     customer_managed_key: bool
@@ -106,6 +111,131 @@ class DeploymentConfig:
     @property
     def metrics_failure_queue_name(self) -> str:
         return f"{self.table_name}-usage-metrics-failures"
+
+    def replicator_environment(self) -> dict[str, str]:
+        """The replicator function's environment (the CDK app and the local runtime both use it)."""
+        environment = {
+            "REPLICA_TABLE_NAME": self.replica_table_name,
+            "REPLICA_REGION": self.replica_region,
+            "STATE_TABLE_NAME": self.state_table_name,
+            "TTL_DELETES": self.ttl_deletes,
+            "EXCLUDE_ATTRIBUTES": ",".join(self.exclude_attributes),
+            "TOMBSTONE_RETENTION_HOURS": str(self.tombstone_retention_hours),
+            "METRICS_NAMESPACE": self.replication_namespace,
+        }
+        if self.replica_role_arn:
+            environment["REPLICA_ROLE_ARN"] = self.replica_role_arn
+        return environment
+
+    def metrics_environment(self) -> dict[str, str]:
+        """The usage-metrics function's environment (the CDK app and the local runtime both use it)."""
+        environment = {
+            "METRICS_NAMESPACE": self.usage_namespace,
+            "USER_ID_ATTRIBUTE": self.user_id_attribute,
+            "TRACKED_ATTRIBUTES": ",".join(self.tracked_attributes),
+        }
+        if self.segment_attribute:
+            environment["SEGMENT_ATTRIBUTE"] = self.segment_attribute
+            environment["SEGMENT_VALUES"] = ",".join(self.segment_values)
+        return environment
+
+    @property
+    def replicator_role_name(self) -> str:
+        """IAM names are global to the account: the source region keeps two deployments apart."""
+        return f"{self.table_name}-replicator-{self.source_region}"
+
+    @property
+    def replica_account(self) -> str | None:
+        """The replica region's account: the one holding ``replicaRoleArn`` if set, else ``account``."""
+        if self.replica_role_arn:
+            return self.replica_role_arn.split(":")[4]
+        return self.account
+
+    @property
+    def replica_role_name(self) -> str | None:
+        """The role name (with its path) of ``replicaRoleArn``; the replica stack creates that role."""
+        if not self.replica_role_arn:
+            return None
+        return self.replica_role_arn.split(":role/", 1)[1].rsplit("/", 1)[-1]
+
+    @property
+    def replica_role_path(self) -> str:
+        if not self.replica_role_arn:
+            return "/"
+        head, _, _ = self.replica_role_arn.split(":role/", 1)[1].rpartition("/")
+        return f"/{head}/" if head else "/"
+
+    @property
+    def replication_dashboard_name(self) -> str:
+        return _dashboard_name(f"{self.table_name}-replication")
+
+    @property
+    def usage_dashboard_name(self) -> str:
+        return _dashboard_name(f"{self.table_name}-usage")
+
+    @property
+    def alarm_topic_name(self) -> str:
+        return f"{self.table_name}-replication-alarms"
+
+    def dashboard_context(self) -> DashboardContext:
+        """The names the dashboard templates of ``telemetry.dashboards`` are filled with."""
+        return DashboardContext(
+            source_region=self.source_region,
+            replica_region=self.replica_region,
+            table=self.table_name,
+            replica_table=self.replica_table_name,
+            replicator_function=self.replicator_function_name,
+            metrics_function=self.metrics_function_name,
+            failure_queue=self.failure_queue_name,
+            replication_namespace=self.replication_namespace,
+            usage_namespace=self.usage_namespace,
+            segments=self.segment_values,
+            tracked_attributes=self.tracked_attributes,
+        )
+
+
+def _dashboard_name(text: str) -> str:
+    # Dashboard names allow only letters, digits, "-" and "_"; table names also allow ".".
+    return re.sub(r"[^A-Za-z0-9_-]", "-", text)
+
+
+# AWS name limits of what is derived from the table name (function, queue, IAM role, stack).
+_NAME_LIMITS = (
+    ("replicator_function_name", 64),
+    ("metrics_function_name", 64),
+    ("failure_queue_name", 80),
+    ("metrics_failure_queue_name", 80),
+    ("replicator_role_name", 64),
+    ("source_stack_name", 128),
+    ("replica_stack_name", 128),
+    ("alarm_topic_name", 256),
+)
+
+
+def _check_derived_names(cfg: DeploymentConfig) -> DeploymentConfig:
+    for attribute, limit in _NAME_LIMITS:
+        name = getattr(cfg, attribute)
+        if len(name) > limit:
+            raise ConfigError(
+                f"context 'tableName' {cfg.table_name!r} is too long: the derived {attribute} {name!r} "
+                f"exceeds AWS's limit of {limit} characters; use a shorter table name"
+            )
+    if cfg.existing_table_name and cfg.existing_table_name != cfg.table_name:
+        raise ConfigError(
+            f"context 'existingTableName' {cfg.existing_table_name!r} must equal 'tableName' "
+            f"{cfg.table_name!r}: metric dimensions and derived names use 'tableName'"
+        )
+    if cfg.existing_stream_arn and f":table/{cfg.table_name}/stream/" not in cfg.existing_stream_arn:
+        raise ConfigError(
+            f"context 'existingStreamArn' must be a stream of table {cfg.table_name!r}; "
+            f"got {cfg.existing_stream_arn!r}"
+        )
+    if cfg.replica_role_arn and not cfg.account:
+        raise ConfigError(
+            "context 'replicaRoleArn' needs 'account' too (the source account, which the replica "
+            "account's role trusts)"
+        )
+    return cfg
 
 
 def _text(get: Callable[[str], Any], key: str, default: str | None = None) -> str | None:
@@ -180,43 +310,47 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
     if bool(existing_table) != bool(existing_stream):
         raise ConfigError("context 'existingTableName' and 'existingStreamArn' must be given together")
     segment_attribute = _text(get, "segmentAttribute", "platform")
-    return DeploymentConfig(
-        source_region=source_region,
-        replica_region=replica_region,
-        account=_matching(get, "account", _ACCOUNT, "a 12-digit AWS account id"),
-        table_name=table_name,
-        partition_key=KeyAttribute.parse("partitionKey", _required(get, "partitionKey", "user_id:S")),
-        sort_key=KeyAttribute.parse("sortKey", sort_text) if sort_text else None,
-        ttl_attribute=_text(get, "ttlAttribute", "expires_at"),
-        replica_table_name=replica_table_name,
-        state_table_name=_required(get, "stateTableName", f"{replica_table_name}-replication-state"),
-        existing_table_name=existing_table,
-        existing_stream_arn=existing_stream,
-        replica_role_arn=_matching(get, "replicaRoleArn", _ROLE_ARN, "an IAM role ARN"),
-        alarm_email=_text(get, "alarmEmail"),
-        customer_managed_key=_flag(get, "customerManagedKey"),
-        ttl_deletes=ttl_deletes,
-        exclude_attributes=_names(get, "excludeAttributes"),
-        tracked_attributes=_names(get, "trackedAttributes", "plan,country,app_version"),
-        user_id_attribute=_required(get, "userIdAttribute", "user_id"),
-        segment_attribute=segment_attribute,
-        segment_values=_names(get, "segmentValues", "ios,android,web") if segment_attribute else (),
-        replication_namespace=_required(get, "replicationNamespace", "DynamoDBReplication"),
-        usage_namespace=_required(get, "usageNamespace", "DynamoDBUsage"),
-        batch_size=_integer(get, "batchSize", 100, 1, 10_000),
-        batching_window_seconds=_integer(get, "batchingWindowSeconds", 0, 0, 300),
-        parallelization_factor=_integer(get, "parallelizationFactor", 1, 1, 10),
-        max_retry_attempts=_integer(get, "maxRetryAttempts", 10, 0, 10_000),
-        max_record_age_seconds=_integer(get, "maxRecordAgeSeconds", 86_400, 60, 604_800),
-        tumbling_window_seconds=_integer(get, "tumblingWindowSeconds", 60, 1, 900),
-        replicator_memory_mb=_integer(get, "replicatorMemoryMb", 1024, 128, 10_240),
-        replicator_timeout_seconds=_integer(get, "replicatorTimeoutSeconds", 120, 10, 900),
-        metrics_memory_mb=_integer(get, "metricsMemoryMb", 512, 128, 10_240),
-        metrics_timeout_seconds=_integer(get, "metricsTimeoutSeconds", 60, 10, 900),
-        log_retention_days=_integer(get, "logRetentionDays", 30, 1, 3653),
-        tombstone_retention_hours=_integer(get, "tombstoneRetentionHours", 72, 25, 24 * 365),
-        alarm_iterator_age_ms=_integer(get, "alarmIteratorAgeMs", 60_000, 1_000, 86_400_000),
-        alarm_lag_p99_ms=_integer(get, "alarmLagP99Ms", 5_000, 100, 86_400_000),
+    alarm_email = _matching(get, "alarmEmail", _EMAIL, "an e-mail address")
+    return _check_derived_names(
+        DeploymentConfig(
+            source_region=source_region,
+            replica_region=replica_region,
+            account=_matching(get, "account", _ACCOUNT, "a 12-digit AWS account id"),
+            table_name=table_name,
+            partition_key=KeyAttribute.parse("partitionKey", _required(get, "partitionKey", "user_id:S")),
+            sort_key=KeyAttribute.parse("sortKey", sort_text) if sort_text else None,
+            ttl_attribute=_text(get, "ttlAttribute", "expires_at"),
+            replica_table_name=replica_table_name,
+            state_table_name=_required(get, "stateTableName", f"{replica_table_name}-replication-state"),
+            existing_table_name=existing_table,
+            existing_stream_arn=existing_stream,
+            existing_table_key_arn=_matching(get, "existingTableKeyArn", _KEY_ARN, "a KMS key ARN"),
+            replica_role_arn=_matching(get, "replicaRoleArn", _ROLE_ARN, "an IAM role ARN"),
+            alarm_email=alarm_email,
+            customer_managed_key=_flag(get, "customerManagedKey"),
+            ttl_deletes=ttl_deletes,
+            exclude_attributes=_names(get, "excludeAttributes"),
+            tracked_attributes=_names(get, "trackedAttributes", "plan,country,app_version"),
+            user_id_attribute=_required(get, "userIdAttribute", "user_id"),
+            segment_attribute=segment_attribute,
+            segment_values=_names(get, "segmentValues", "ios,android,web") if segment_attribute else (),
+            replication_namespace=_required(get, "replicationNamespace", "DynamoDBReplication"),
+            usage_namespace=_required(get, "usageNamespace", "DynamoDBUsage"),
+            batch_size=_integer(get, "batchSize", 100, 1, 10_000),
+            batching_window_seconds=_integer(get, "batchingWindowSeconds", 0, 0, 300),
+            parallelization_factor=_integer(get, "parallelizationFactor", 1, 1, 10),
+            max_retry_attempts=_integer(get, "maxRetryAttempts", 10, 0, 10_000),
+            max_record_age_seconds=_integer(get, "maxRecordAgeSeconds", 86_400, 60, 604_800),
+            tumbling_window_seconds=_integer(get, "tumblingWindowSeconds", 60, 1, 900),
+            replicator_memory_mb=_integer(get, "replicatorMemoryMb", 1024, 128, 10_240),
+            replicator_timeout_seconds=_integer(get, "replicatorTimeoutSeconds", 120, 10, 900),
+            metrics_memory_mb=_integer(get, "metricsMemoryMb", 512, 128, 10_240),
+            metrics_timeout_seconds=_integer(get, "metricsTimeoutSeconds", 60, 10, 900),
+            log_retention_days=_integer(get, "logRetentionDays", 30, 1, 3653),
+            tombstone_retention_hours=_integer(get, "tombstoneRetentionHours", 72, 25, 24 * 365),
+            alarm_iterator_age_ms=_integer(get, "alarmIteratorAgeMs", 60_000, 1_000, 86_400_000),
+            alarm_lag_p99_ms=_integer(get, "alarmLagP99Ms", 5_000, 100, 86_400_000),
+        )
     )
 
 

@@ -15,6 +15,7 @@ from ddbstream.records import (
     StreamRecord,
     parse_event,
     parse_record,
+    source_table,
     table_name_from_arn,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "key_id",
     "parse_event",
     "parse_record",
+    "source_table",
     "table_name_from_arn",
 ]

@@ -170,6 +170,22 @@ def parse_record(raw: object) -> StreamRecord:
     )
 
 
+def source_table(event: Mapping[str, Any], batch: ParsedBatch) -> str | None:
+    """The source table of a batch: an event source mapping reads exactly one table's stream.
+
+    Taken from a valid record, else from any raw record's (or a tumbling-window event's)
+    ``eventSourceARN``, so a batch of malformed records is still attributed to its table.
+    """
+    for record in batch.records:
+        if record.table_name:
+            return record.table_name
+    raw_records = event.get("Records")
+    arns = [event.get("eventSourceARN")]
+    if isinstance(raw_records, list):
+        arns += [raw.get("eventSourceARN") for raw in raw_records if isinstance(raw, Mapping)]
+    return next((table for table in map(table_name_from_arn, arns) if table), None)
+
+
 def parse_event(event: object) -> ParsedBatch:
     """Parse every record of a Lambda event; bad records are collected, never raised."""
     raw_records = event.get("Records") if isinstance(event, Mapping) else None

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ddbstream import ParsedBatch, parse_event, table_name_from_arn
+from ddbstream import ParsedBatch, parse_event, source_table
 from metrics.aggregate import TableAggregate, aggregate
 from metrics.emit import (
     Series,
@@ -106,19 +106,8 @@ def _stamp(window: Window | None, now: dt.datetime) -> dt.datetime:
 
 
 def _default_table(event: Mapping[str, Any], batch: ParsedBatch) -> str:
-    """The source table of the batch: an event source mapping reads exactly one stream."""
-    for record in batch.records:
-        if record.table_name:
-            return record.table_name
-    raw_records = event.get("Records")
-    arns = [event.get("eventSourceARN")]
-    if isinstance(raw_records, list):
-        arns += [raw.get("eventSourceARN") for raw in raw_records if isinstance(raw, Mapping)]
-    for arn in arns:
-        table = table_name_from_arn(arn)
-        if table:
-            return table
-    return UNKNOWN_TABLE
+    """The source table of the batch (see ``ddbstream.source_table``)."""
+    return source_table(event, batch) or UNKNOWN_TABLE
 
 
 def _log(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from ddbstream import parse_event
+from ddbstream import parse_event, source_table
 from replicator.apply import Executor, apply_plan
 from replicator.clients import CONNECT_TIMEOUT, READ_TIMEOUT, replica_client
 from replicator.errors import MalformedInput
@@ -45,7 +45,7 @@ class Replicator:
         deadline = Deadline.from_context(_context(context), reserve=REPORTING_RESERVE_SECONDS)
         batch = parse_event(event)
         plan = plan_batch(batch, Policy(self.settings.ttl_policy, self.settings.exclude_attributes))
-        table = next((r.table_name for r in batch.records if r.table_name), None) or UNKNOWN_TABLE
+        table = source_table(event, batch) or UNKNOWN_TABLE
         applied = apply_plan(plan, self.writer, source_table=table, deadline=deadline, executor=self.executor)
         report = summarise(plan, applied)
         request_id = getattr(context, "aws_request_id", None)

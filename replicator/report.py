@@ -7,15 +7,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from replicator.apply import ApplyResult
+from replicator.errors import ReplicatorError
 from replicator.plan import Plan
 from replicator.writer import Outcome
-from telemetry.catalogue import SkipReason
+from telemetry.catalogue import INTERNAL_ERROR, SkipReason
 
 _SKIP_FOR = {
     Outcome.ALREADY_APPLIED: SkipReason.ALREADY_APPLIED,
     Outcome.STALE: SkipReason.STALE,
     Outcome.DELETED_LATER: SkipReason.DELETED_LATER,
 }
+
+
+def error_class(error: BaseException) -> str:
+    """The ErrorClass a failure is reported under: one of ``catalogue.ERROR_CLASSES``.
+
+    Our own errors keep their class name; anything else is a defect in the replicator, reported
+    as ``InternalError`` so the dimension stays a closed set that dashboards can list.
+    """
+    return type(error).__name__ if isinstance(error, ReplicatorError) else INTERNAL_ERROR
+
+
+def _message(error: BaseException) -> str:
+    # An unexpected exception's text is not ours and may quote data: only its type is reported.
+    return str(error) if isinstance(error, ReplicatorError) else f"unexpected {type(error).__name__}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +75,14 @@ def summarise(plan: Plan, applied: ApplyResult) -> BatchReport:
         report.skipped[skip.reason] += 1
     for rejected in plan.rejected:
         poison = rejected.error
-        report._fail(Failure(rejected.sequence_number, rejected.key_hash, type(poison).__name__, str(poison)))
+        report._fail(Failure(rejected.sequence_number, rejected.key_hash, error_class(poison), str(poison)))
     for result in applied.results:
         write = result.write
         report.skipped[SkipReason.SUPERSEDED] += len(write.superseded)
         if result.error is not None:
             error = result.error
             report._fail(
-                Failure(write.record.sequence_number, write.key_hash, type(error).__name__, str(error))
+                Failure(write.record.sequence_number, write.key_hash, error_class(error), _message(error))
             )
         elif result.outcome is Outcome.APPLIED:
             report.replicated[write.record.event_name.value] += 1
@@ -79,7 +94,7 @@ def summarise(plan: Plan, applied: ApplyResult) -> BatchReport:
         # Without the high-water mark a later repair could pick a version below these records, so
         # the whole batch is handed back: Lambda delivers it again from its first record.
         mark_error = applied.watermark_error
-        message = f"high-water mark not recorded: {mark_error}"
-        failure = Failure(plan.first_sequence_number, None, type(mark_error).__name__, message)
+        message = f"high-water mark not recorded: {_message(mark_error)}"
+        failure = Failure(plan.first_sequence_number, None, error_class(mark_error), message)
         report._fail(failure, counts_a_record=False)
     return report

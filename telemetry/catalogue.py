@@ -25,6 +25,28 @@ SEGMENT = "Segment"  # one of SEGMENT_VALUES, or "other"
 
 OTHER_SEGMENT = "other"
 
+INTERNAL_ERROR = "InternalError"
+ERROR_CLASSES: tuple[str, ...] = (
+    # retried within the invocation, then handed back to Lambda
+    "Throttled",
+    "ReplicaUnavailable",
+    "WriteConflict",
+    "DeadlineExceeded",
+    # not retried in-process (not the record's fault), handed back to Lambda at once
+    "AccessDenied",
+    "ReplicaMissing",
+    # poison: the record can never be written as it is
+    "MalformedInput",
+    "MetadataCollision",
+    "ExcludedKeyAttribute",
+    "ItemTooLarge",
+    "KeySchemaMismatch",
+    "ReplicaRejected",
+    # a defect in the replicator itself
+    INTERNAL_ERROR,
+)
+"""Every value of the ErrorClass dimension (tests keep it equal to ``replicator.errors``)."""
+
 
 class Unit(enum.StrEnum):
     COUNT = "Count"

@@ -102,8 +102,11 @@ REPLICATION_DASHBOARD = Dashboard(
             "records",
         ),
         Graph(
-            "Records failed",
-            (_s(REPL, c.RECORDS_FAILED.name, "Sum", "all error classes"),),
+            "Records failed by error class",
+            (
+                _s(REPL, c.RECORDS_FAILED.name, "Sum", "all"),
+                _s(REPL, c.RECORDS_FAILED.name, "Sum", "{error_class}", (c.ERROR_CLASS, "{error_class}")),
+            ),
             "records",
         ),
         Graph(
@@ -237,8 +240,16 @@ def _expansions(series: Series, ctx: DashboardContext) -> Iterable[dict[str, str
     segments = (*ctx.segments, c.OTHER_SEGMENT) if "{segment}" in text else (None,)
     attributes = ctx.tracked_attributes if "{attribute}" in text else (None,)
     change_types = tuple(t.value for t in c.ChangeType) if "{change_type}" in text else (None,)
-    for segment, attribute, change_type in itertools.product(segments, attributes, change_types):
-        extra = {"segment": segment, "attribute": attribute, "change_type": change_type}
+    error_classes = c.ERROR_CLASSES if "{error_class}" in text else (None,)
+    for segment, attribute, change_type, error_class in itertools.product(
+        segments, attributes, change_types, error_classes
+    ):
+        extra = {
+            "segment": segment,
+            "attribute": attribute,
+            "change_type": change_type,
+            "error_class": error_class,
+        }
         yield {k: v for k, v in extra.items() if v is not None}
 
 

@@ -10,7 +10,11 @@ import boto3
 import pytest
 
 from localrun.tables import create_replica_tables
-from replicator import schema
+from replicator import errors, schema
+from replicator import handler as entry
+from replicator.errors import ConfigurationError
+from telemetry import catalogue
+from tests.support.error_classes import produce_every_error_class
 from tests.support.faults import FaultInjector
 from tests.support.replication import Harness
 
@@ -391,3 +395,76 @@ def test_the_replicator_can_write_into_another_account_through_an_assumed_role(r
     assert credentials.refresh_needed()
     assert credentials.get_frozen_credentials().account_id == "210987654321"
     assert not credentials.refresh_needed()  # fetched anew from STS
+
+
+def test_replication_metrics_are_valid_emf_and_match_what_happened(regions, harness):
+    # GIVEN a batch with inserts, a coalesced modify, a delete, a duplicate and a poison record
+    put(regions, "a")
+    put(regions, "b")
+    put(regions, "b", plan={"S": "pro"})
+    put(regions, "c")
+    delete(regions, "c")
+    first = regions.tap.read_event()
+    harness.deliver({"Records": first["Records"][:1]})  # "a" is already there: the duplicate
+    poison = copy.deepcopy(first["Records"][1])
+    poison["dynamodb"]["SequenceNumber"] = str(int(first["Records"][-1]["dynamodb"]["SequenceNumber"]) + 1)
+    poison["dynamodb"]["NewImage"]["repl:version"] = {"S": "SENTINEL-PII"}
+    harness.output.truncate(0)
+    harness.output.seek(0)
+    # WHEN the whole batch is delivered
+    harness.deliver({"Records": [*first["Records"], poison]})
+    documents = harness.emf_documents()
+    # THEN one document per dimension set, all valid EMF, and the counts add up to the batch
+    assert len(documents) == 1 + 2 + 2 + 1  # totals, 2 operations, 2 skip reasons, 1 error class
+    assert harness.metric_total("RecordsReplicated", Operation="MODIFY") == 1  # b, coalesced
+    assert harness.metric_total("RecordsReplicated", Operation="REMOVE") == 1  # c
+    assert harness.metric_total("RecordsSkipped", Reason="AlreadyApplied") == 1  # a
+    assert harness.metric_total("RecordsSkipped", Reason="Superseded") == 2  # b's insert, c's insert
+    assert harness.metric_total("RecordsFailed", ErrorClass="MetadataCollision") == 1
+    total = sum(harness.metric_total(m) for m in ("RecordsReplicated", "RecordsSkipped", "RecordsFailed"))
+    assert total == 6
+    assert harness.metric_total("ReplicaWrites") == 3
+    (lag,) = [s for d in documents for s in d.series if s.metric == "ReplicationLagMs"]
+    assert len(lag.values) == 2 and all(0 <= v < 60_000 for v in lag.values)
+    assert "SENTINEL-PII" not in harness.output.getvalue()
+
+
+def test_the_lambda_entry_point_reads_its_settings_from_the_environment(regions, monkeypatch, capsys):
+    monkeypatch.setattr(entry, "_handler", None)
+    monkeypatch.setenv("REPLICA_TABLE_NAME", "Users")
+    monkeypatch.setenv("REPLICA_REGION", "eu-west-1")
+    put(regions, "alice")
+    response = entry.handler(regions.tap.read_event(), None)
+    assert response == {"batchItemFailures": []}
+    assert regions.replica.scan(TableName="Users")["Count"] == 1
+    assert '"RecordsReplicated": 1.0' in capsys.readouterr().out
+
+
+def test_a_bad_setting_fails_the_invocation_naming_the_variable(monkeypatch):
+    monkeypatch.setattr(entry, "_handler", None)
+    monkeypatch.delenv("REPLICA_TABLE_NAME", raising=False)
+    monkeypatch.setenv("REPLICA_REGION", "eu-west-1")
+    with pytest.raises(ConfigurationError, match="REPLICA_TABLE_NAME"):
+        entry.handler({"Records": []}, None)
+
+
+def concrete_error_classes(base: type) -> set[str]:
+    found: set[str] = set()
+    sub: type
+    for sub in base.__subclasses__():
+        found |= concrete_error_classes(sub)
+        if not sub.__subclasses__():
+            found.add(sub.__name__)
+    return found
+
+
+def test_every_error_class_the_replicator_can_report_is_in_the_catalogue_and_is_produced(regions):
+    # The ErrorClass dimension is a closed set, so dashboards and alarms can list it.
+    declared = set(catalogue.ERROR_CLASSES)
+    assert (
+        concrete_error_classes(errors.ReplicatorError) - {"ConfigurationError"} | {"InternalError"}
+        == declared
+    )
+    lines, reported = produce_every_error_class(regions)
+    assert reported == declared
+    assert all("a defect" not in line for line in lines)  # an unexpected exception's text is not logged

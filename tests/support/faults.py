@@ -99,8 +99,17 @@ class FaultInjector:
         )
         return self
 
-    def fail_always(self, status: int, code: str) -> FaultInjector:
-        self._before.append(lambda n, _: error_response(status, code))
+    def fail_always(self, status: int, code: str, message: str = "injected fault") -> FaultInjector:
+        self._before.append(lambda n, _: error_response(status, code, message))
+        return self
+
+    def raise_always(self, error: Exception) -> FaultInjector:
+        """Every matching request raises ``error`` instead of being sent (a defect, not an AWS error)."""
+
+        def rule(n: int, _: str) -> AWSResponse | None:
+            raise error
+
+        self._before.append(rule)
         return self
 
     def crash_after(self, count: int) -> FaultInjector:

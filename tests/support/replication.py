@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from replicator import schema
+from replicator.apply import Executor
 from replicator.handler import Replicator, build_replicator
 from replicator.settings import from_environ
+from tests.support.emf import EmfDocument, parse_output, totals
 from tests.support.lambda_context import FakeLambdaContext
 
 BASE_ENV = {"REPLICA_TABLE_NAME": "Users", "REPLICA_REGION": "eu-west-1"}
@@ -39,14 +41,20 @@ def without_metadata(item: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Harness:
+    """``fast_retries``: no minimum attempt time and no real sleeping, so a test can make writes
+    fail for good within a few milliseconds of invocation time."""
+
     regions: Any
     env: dict[str, str] = field(default_factory=lambda: dict(BASE_ENV))
+    fast_retries: bool = False
     replicator: Replicator = field(init=False)
     output: io.StringIO = field(init=False)
 
     def __post_init__(self) -> None:
         self.output = io.StringIO()
         self.replicator = build_replicator(from_environ(self.env), out=self.output)
+        if self.fast_retries:
+            self.replicator.executor = Executor(max_workers=8, min_attempt_seconds=0.0, sleep=lambda _: None)
 
     def deliver(self, event: Mapping[str, Any], *, timeout: float = 60.0) -> dict[str, Any]:
         return self.replicator.handle(event, FakeLambdaContext(timeout_seconds=timeout))
@@ -71,23 +79,23 @@ class Harness:
         items = scan_all(self.regions.replica, "Users-replication-state")
         return [i for i in items if i[schema.STATE_PARTITION_KEY]["S"].startswith(schema.TOMBSTONE_PREFIX)]
 
-    def emf_documents(self) -> list[dict[str, Any]]:
-        docs = [json.loads(line) for line in self.output.getvalue().splitlines() if line.strip()]
-        return [doc for doc in docs if "_aws" in doc]
+    def emf_documents(self) -> list[EmfDocument]:
+        """Every EMF document written so far, each validated against the EMF specification."""
+        return parse_output(self.output.getvalue())
 
     def log_lines(self) -> list[str]:
         return self.output.getvalue().splitlines()
 
+    def metric_classes(self) -> set[str]:
+        """The ErrorClass values of the RecordsFailed series written so far."""
+        return {
+            s.dimensions["ErrorClass"]
+            for d in self.emf_documents()
+            for s in d.series
+            if s.metric == "RecordsFailed" and "ErrorClass" in s.dimensions
+        }
+
     def metric_total(self, name: str, **dimensions: str) -> float:
-        """Sum of a metric over the EMF documents whose dimensions are exactly TableName + ``dimensions``."""
-        total = 0.0
-        for doc in self.emf_documents():
-            (directive,) = doc["_aws"]["CloudWatchMetrics"]
-            (dims,) = directive["Dimensions"]
-            wanted = {"TableName", *dimensions}
-            if set(dims) != wanted or any(doc[k] != v for k, v in dimensions.items()):
-                continue
-            if any(m["Name"] == name for m in directive["Metrics"]):
-                value = doc[name]
-                total += sum(value) if isinstance(value, list) else value
-        return total
+        """Sum of a metric's values in the series dimensioned by exactly TableName + ``dimensions``."""
+        wanted = (name, tuple(sorted({"TableName": "Users", **dimensions}.items())))
+        return sum(totals(self.emf_documents()).get(wanted, []))

@@ -1,0 +1,163 @@
+"""Render benchmark figures as the Markdown of docs/benchmarks.md. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+Section = Callable[[dict[str, Any]], str]
+
+
+def _table(rows: list[tuple[str, str, str]]) -> str:
+    lines = ["| measure | ours | baseline |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def throughput(results: dict[str, Any]) -> str:
+    t = results["replication"]["throughput"]
+    return f"""## 1. Pipeline capacity at cross-region latency
+
+A batch of {t["records"]} records of distinct keys, every replica call answered by a backend that
+costs nothing but an injected {t["latency_ms"]:.0f} ms round trip (the us-east-1 to eu-west-1
+distance). Baseline: a naive replicator, one unconditional PutItem per record, in order.
+
+{
+        _table(
+            [
+                ("records / s", f"{t['ours_records_per_s']}", f"{t['naive_records_per_s']}"),
+                ("ratio ours / naive", f"**{t['ratio']}x**", ""),
+                (
+                    "limit: in-flight writes / round trip",
+                    f"{t['concurrency']} / {t['latency_ms']:.0f} ms = {t['limit_records_per_s']}",
+                    "",
+                ),
+                ("fraction of the limit", f"**{t['fraction_of_limit'] * 100:.1f}%**", ""),
+                ("writes in flight at most (observed)", f"{t['max_in_flight']}", "1"),
+            ]
+        )
+    }
+
+Reproduce: `.venv/bin/python -m bench.replication` (add `--latency-ms N` for another distance).
+"""
+
+
+def hot_keys(results: dict[str, Any]) -> str:
+    h = results["replication"]["hot_keys"]
+    return f"""## 2. Hot keys
+
+The mobile-app shape: {h["records"]} records over {h["distinct_keys"]} keys in one batch, at
+{h["latency_ms"]:.0f} ms. Only the newest state of each key is written.
+
+{
+        _table(
+            [
+                ("writes issued", f"{h['writes_issued']}", f"{h['records']} (one per record)"),
+                ("writes per record", f"**{h['writes_per_record']}**", "1"),
+                ("records / s", f"{h['records_per_s']}", ""),
+            ]
+        )
+    }
+
+Reproduce: `.venv/bin/python -m bench.replication`.
+"""
+
+
+def end_to_end(results: dict[str, Any]) -> str:
+    e = results["end_to_end"]
+    return f"""## 3. End to end on the embedded server
+
+The whole local pipeline (workload, source table, stream, the local event source mapping, the real
+replicator and metrics consumer, the replica) on the embedded moto server, for {e["duration_s"]:.0f} s
+at an offered {e["offered_writes_per_s"]:.0f} writes/s, with {e["latency_ms"]:.0f} ms injected before every
+replica call. Baseline, same run: the embedded server's raw capacity for conditional PutItem (8
+client threads, no latency, a fresh server).
+
+| measure | value |
+|---|---|
+| source writes achieved | {e["writes"]} ({e["achieved_writes_per_s"]} / s) |
+| records processed by the replicator | {e["records_per_s"]} / s ({e["records_replicated"]:.0f} replicated, {e["records_skipped"]:.0f} skipped) |
+| replication lag p50 / p99 | {e["lag_p50_ms"]} ms / {e["lag_p99_ms"]} ms |
+| caught up after the load | {"yes" if e["caught_up"] else "**no**"} |
+| embedded server's raw conditional-put capacity | {e["raw_put_capacity_per_s"]} / s |
+| replica writes as a fraction of that capacity | {e["fraction_of_capacity"] * 100:.1f}% |
+
+The replicator processes every record the workload manages to write and stays caught up; the
+limit is the embedded server itself, which handles one request at a time (moto's backends are not
+thread-safe) and serves the source writes, stream reads, replica writes and metrics of the whole
+system. The replicator alone has far more room (section 1). Lag includes up to 1 s of rounding:
+DynamoDB stamps records to the second.
+
+Reproduce: `.venv/bin/python -m bench.end_to_end`.
+"""
+
+
+def metrics(results: dict[str, Any]) -> str:
+    m = results["metrics_consumer"]
+    return f"""## 4. Metrics consumer
+
+One batch of {m["records"]} records through the real handler (parsing included), against a naive
+emitter writing one EMF document per record with the same library. CPU time is process time, best
+of several runs.
+
+{
+        _table(
+            [
+                ("CPU per record", f"{m['cpu_us_per_record']} us", f"{m['naive_cpu_us_per_record']} us"),
+                ("EMF documents", f"{m['emf_documents']}", f"{m['naive_emf_documents']}"),
+                (
+                    "EMF bytes per record",
+                    f"{m['emf_bytes_per_record']}",
+                    f"{m['naive_emf_bytes_per_record']}",
+                ),
+                ("ratio naive / ours (CPU)", f"**{m['cpu_ratio_naive_to_aggregated']}x**", ""),
+                ("ratio naive / ours (bytes)", f"**{m['bytes_ratio_naive_to_aggregated']}x**", ""),
+            ]
+        )
+    }
+
+Reproduce: `.venv/bin/python -m bench.metrics_consumer`.
+"""
+
+
+def memory(results: dict[str, Any]) -> str:
+    m = results["replication"]["memory"]
+    return f"""## 6. Memory
+
+Peak Python memory (tracemalloc) of one replicator invocation, from the event's JSON text on.
+
+| measure | value |
+|---|---|
+| {m["small_records"]} small records: event size | {m["small_event_mb"]} MB |
+| {m["small_records"]} small records: peak | {m["small_peak_mb"]} MB ({m["small_peak_kb_per_record"]} KB per record) |
+| records with ~400 KB of images: size in the event | {m["big_record_kb"]} KB each |
+| records with ~400 KB of images: peak | {m["big_peak_kb_per_record"]} KB per record |
+| largest such batch in {m["lambda_memory_mb"]} MB (minus ~100 MB of runtime) | {m["largest_big_batch_in_memory"]} records |
+| largest such batch Lambda can deliver (6 MB invocation payload) | **{m["largest_big_batch_in_payload"]} records** |
+
+The configured memory is not the limit: Lambda's 6 MB invocation payload caps a batch of large
+items long before memory does. Memory is set by `replicatorMemoryMb` in `cdk.json` (it also sets
+the CPU share, which matters more for throughput). Reproduce: `.venv/bin/python -m bench.replication`.
+"""
+
+
+SECTIONS: list[tuple[str, Section]] = [
+    ("replication", throughput),
+    ("replication", hot_keys),
+    ("end_to_end", end_to_end),
+    ("metrics_consumer", metrics),
+    ("replication", memory),
+]
+
+
+def render(results: dict[str, Any], *, quick: bool, when: dt.datetime, machine: str) -> str:
+    parts = [
+        "# Benchmarks\n",
+        f"Written by `make bench` on {when:%Y-%m-%d %H:%M} UTC ({machine}"
+        f"{', quick mode' if quick else ''}). Every comparison runs the baseline and our code in the same "
+        "run; absolute numbers on a shared machine are noisy, the ratios are the point. Regenerate all "
+        "of it with `make bench`.\n",
+    ]
+    parts += [section(results) for key, section in SECTIONS if key in results]
+    return "\n".join(parts)

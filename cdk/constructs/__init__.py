@@ -1,0 +1,1 @@
+"""Constructs, one concern each: tables, stream consumers, monitoring, bundling, keys."""

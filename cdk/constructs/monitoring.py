@@ -1,0 +1,182 @@
+"""Dashboards, alarms and the alarm topic of one region.
+
+Every dashboard widget is rendered from ``telemetry.dashboards`` (the definitions the local
+runtime renders too) and every alarm on our own metrics names a ``telemetry.catalogue`` spec with
+one of its declared dimension sets, so nothing here re-types a metric name.
+
+CloudWatch alarms cannot watch another region's metrics, so each region gets its own topic and
+alarms on the metrics that land there: the EMF metrics and the Lambda, SQS metrics in the source
+region (where the functions run), the replica table's throttling in the replica region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from cdk.config import DeploymentConfig
+from cdk.constructs.nag import acknowledge
+from telemetry.catalogue import MetricSpec
+from telemetry.dashboards import Dashboard, Series, resolve
+
+# AWS namespaces the dashboards and alarms use, with the dimension sets they are queried by.
+AWS_DIMENSIONS: dict[str, frozenset[tuple[str, ...]]] = {
+    "AWS/Lambda": frozenset({("FunctionName",)}),
+    "AWS/SQS": frozenset({("QueueName",)}),
+    "AWS/DynamoDB": frozenset({("TableName",)}),
+}
+_GRID_WIDTH = 24
+
+
+def dashboard_url(region: str, name: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards/dashboard/{name}"
+    )
+
+
+def series_metric(series: Series) -> cw.Metric:
+    """One resolved dashboard series as a CloudWatch metric ("p99" becomes a percentile)."""
+    return cw.Metric(
+        namespace=series.namespace,
+        metric_name=series.metric,
+        dimensions_map=dict(series.dimensions),
+        statistic=series.stat,
+        label=series.label,
+        region=series.region,
+        period=Duration.seconds(series.period_seconds),
+    )
+
+
+def catalogue_metric(
+    spec: MetricSpec, namespace: str, dimensions: Mapping[str, str], statistic: str, period: Duration
+) -> cw.Metric:
+    """A metric of our own namespaces; refuses a dimension set the handlers never publish."""
+    wanted = tuple(sorted(dimensions))
+    if wanted not in {tuple(sorted(each)) for each in spec.dimension_sets}:
+        raise ValueError(
+            f"{spec.name} is published with dimension sets {spec.dimension_sets}, not {wanted}; "
+            "an alarm on it would never see data"
+        )
+    return cw.Metric(
+        namespace=namespace,
+        metric_name=spec.name,
+        dimensions_map=dict(dimensions),
+        statistic=statistic,
+        period=period,
+    )
+
+
+def aws_metric(
+    namespace: str, name: str, dimensions: Mapping[str, str], statistic: str, period: Duration
+) -> cw.Metric:
+    """A metric AWS publishes; the dimensions are the physical names from the configuration."""
+    if tuple(sorted(dimensions)) not in AWS_DIMENSIONS[namespace]:
+        raise ValueError(f"{namespace} {name} is not queried by dimensions {sorted(dimensions)}")
+    return cw.Metric(
+        namespace=namespace,
+        metric_name=name,
+        dimensions_map=dict(dimensions),
+        statistic=statistic,
+        period=period,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSpec:
+    """One alarm: fires when ``metric`` crosses ``threshold`` in ``datapoints`` of ``periods``."""
+
+    name: str
+    description: str
+    metric: cw.Metric
+    threshold: float
+    periods: int = 1
+    datapoints: int = 1
+    comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+
+
+class Monitoring(Construct):
+    """A region's alarm topic, its alarms and its dashboard (with the console URL as an output)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeploymentConfig,
+        dashboard: Dashboard,
+        dashboard_name: str,
+        key: kms.IKey | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            topic_name=config.alarm_topic_name,
+            display_name=f"{config.table_name} replication alarms",
+            # Without a customer-managed key the topic is not encrypted: CloudWatch alarms cannot
+            # publish to a topic under the AWS-managed aws/sns key. It carries alarm states only.
+            master_key=key,
+            enforce_ssl=True,
+        )
+        if config.alarm_email:
+            subscription = subscriptions.EmailSubscription(config.alarm_email)
+            self.topic.add_subscription(subscription)
+            acknowledge(
+                self.topic,
+                "Serverless-SNSRedrivePolicy",
+                "The only subscription is the operators' e-mail address. SNS retries deliveries "
+                "to it; an undeliverable alarm mail would sit in a queue nobody reads, while the "
+                "alarm's state and history stay in CloudWatch.",
+            )
+        resolved = resolve(dashboard, config.dashboard_context())
+        self.dashboard = self._dashboard(resolved, dashboard_name)
+        self.dashboard_url = dashboard_url(resolved.region, dashboard_name)
+
+    def _dashboard(self, dashboard: Dashboard, name: str) -> cw.Dashboard:
+        board = cw.Dashboard(self, "Dashboard", dashboard_name=name, default_interval=Duration.hours(3))
+        board.add_widgets(cw.TextWidget(markdown=f"# {dashboard.title}", width=_GRID_WIDTH, height=1))
+        row: list[cw.IWidget] = []
+        for graph in dashboard.graphs:
+            if sum(widget.width for widget in row) + graph.width > _GRID_WIDTH:
+                board.add_widgets(*row)
+                row = []
+            row.append(
+                cw.GraphWidget(
+                    title=graph.title,
+                    left=[series_metric(series) for series in graph.series],
+                    left_y_axis=cw.YAxisProps(label=graph.left_label, show_units=False, min=0),
+                    width=graph.width,
+                    height=graph.height,
+                    region=dashboard.region,
+                )
+            )
+        if row:
+            board.add_widgets(*row)
+        return board
+
+    def add_alarm(self, construct_id: str, spec: AlarmSpec) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            construct_id,
+            alarm_name=spec.name,
+            alarm_description=spec.description,
+            metric=spec.metric,
+            threshold=spec.threshold,
+            comparison_operator=spec.comparison,
+            evaluation_periods=spec.periods,
+            datapoints_to_alarm=spec.datapoints,
+            # No data means no traffic: nothing is late, failing or throttled.
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        action = cw_actions.SnsAction(self.topic)
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+        return alarm

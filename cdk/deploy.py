@@ -1,0 +1,145 @@
+"""``make deploy``: bootstrap both regions, then deploy the replica stack, then the source stack.
+
+    python -m cdk.deploy [-c key=value ...] [--profile P] [--replica-profile P] [--dry-run]
+
+The order matters: the replicator starts writing into the replica region as soon as its event
+source mapping exists, so the replica and state tables must be there first. Each stack is
+deployed with ``--exclusively`` in that order (rather than ``--all``) so that a replica in
+another account can be deployed with that account's credentials (``--replica-profile``).
+
+Commands run through ``npx cdk``: the CLI pinned (major version 2) in package.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdk.config import DeploymentConfig, load
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CDK = ("npx", "cdk")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    context: tuple[str, ...]  # "key=value" pairs, passed on to every cdk command
+    profile: str | None = None
+    replica_profile: str | None = None
+    require_approval: str = "broadening"
+    skip_bootstrap: bool = False
+
+
+def _profile(profile: str | None) -> list[str]:
+    return ["--profile", profile] if profile else []
+
+
+def _context(options: Options) -> list[str]:
+    return [arg for pair in options.context for arg in ("-c", pair)]
+
+
+def plan(config: DeploymentConfig, account: str, options: Options) -> list[list[str]]:
+    """The cdk commands of a deployment, in order (pure: nothing runs here)."""
+    replica_account = config.replica_account or account
+    replica_profile = options.replica_profile or options.profile
+    commands: list[list[str]] = []
+    if not options.skip_bootstrap:
+        commands.append(
+            [*CDK, "bootstrap", f"aws://{account}/{config.source_region}", *_profile(options.profile)]
+        )
+        commands.append(
+            [
+                *CDK,
+                "bootstrap",
+                f"aws://{replica_account}/{config.replica_region}",
+                *_profile(replica_profile),
+            ]
+        )
+    for stack, profile in (
+        (config.replica_stack_name, replica_profile),
+        (config.source_stack_name, options.profile),
+    ):
+        commands.append(
+            [
+                *CDK,
+                "deploy",
+                stack,
+                "--exclusively",
+                "--require-approval",
+                options.require_approval,
+                "--outputs-file",
+                f"cdk-outputs-{stack}.json",
+                *_context(options),
+                *_profile(profile),
+            ]
+        )
+    return commands
+
+
+def caller_account(profile: str | None) -> str:
+    """The account of the credentials in use (only asked when ``-c account=`` is not given)."""
+    import boto3  # noqa: PLC0415 (only a real deployment needs AWS)
+
+    session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+    return str(session.client("sts").get_caller_identity()["Account"])
+
+
+def _overrides(pairs: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise SystemExit(f"-c expects key=value, got {pair!r}")
+        overrides[key] = value
+    return overrides
+
+
+def _print_outputs(config: DeploymentConfig) -> None:
+    for stack in (config.replica_stack_name, config.source_stack_name):
+        path = REPO_ROOT / f"cdk-outputs-{stack}.json"
+        if path.exists():
+            for key, value in json.loads(path.read_text()).get(stack, {}).items():
+                print(f"{stack}.{key} = {value}")  # noqa: T201 (CLI output)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cdk.deploy", description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--profile", help="AWS profile of the source account")
+    parser.add_argument("--replica-profile", help="AWS profile of the replica account (default: --profile)")
+    parser.add_argument(
+        "--require-approval", default="broadening", choices=["never", "any-change", "broadening"]
+    )
+    parser.add_argument("--skip-bootstrap", action="store_true", help="both environments are bootstrapped")
+    parser.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    args = parser.parse_args(argv)
+
+    config = load(_overrides(args.context))
+    account = config.account or caller_account(args.profile)
+    options = Options(
+        context=tuple(args.context),
+        profile=args.profile,
+        replica_profile=args.replica_profile,
+        require_approval=args.require_approval,
+        skip_bootstrap=args.skip_bootstrap,
+    )
+    for command in plan(config, account, options):
+        print("+", " ".join(command), flush=True)  # noqa: T201 (CLI output)
+        if args.dry_run:
+            continue
+        result = subprocess.run(command, cwd=REPO_ROOT, check=False)  # noqa: S603
+        if result.returncode != 0:
+            print(f"deploy stopped: `{' '.join(command)}` failed ({result.returncode})", file=sys.stderr)  # noqa: T201
+            return result.returncode
+    if not args.dry_run:
+        _print_outputs(config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The two stacks: source region and replica region."""

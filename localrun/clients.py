@@ -1,0 +1,90 @@
+"""boto3 clients for the local runtime: one factory per endpoint, clients cached per service and region.
+
+Three targets share this code: the embedded moto server (fake credentials are supplied), another
+endpoint given with ``--endpoint-url`` (the caller's credentials are used), and real AWS (no endpoint
+override, the default credential chain). Clients are created on first use under a lock: creating
+clients from one boto3 session is not thread-safe, using them afterwards is.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from mypy_boto3_sqs import SQSClient
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+"""What the embedded server accepts; also exported to child processes (the check CLI, the AWS CLI)."""
+
+# botocore >= 1.44 sends DynamoDB calls to account-specific hosts; with an endpoint override the
+# host is ours anyway, and in-process moto cannot route them (see docs/local-runtime.md). The
+# regional endpoint behaves identically in real AWS.
+_CONFIG = Config(
+    account_id_endpoint_mode="disabled",
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=32,
+)
+
+
+class AwsClients:
+    """Creates and caches clients for one target (an endpoint URL, or real AWS when ``None``)."""
+
+    def __init__(self, endpoint_url: str | None = None, *, fake_credentials: bool = False) -> None:
+        self.endpoint_url = endpoint_url
+        self.fake_credentials = fake_credentials
+        if fake_credentials:
+            self._session = boto3.session.Session(
+                aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+            )
+        else:
+            self._session = boto3.session.Session()
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    @overload
+    def client(self, service: Literal["dynamodb"], region: str) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["dynamodbstreams"], region: str) -> DynamoDBStreamsClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], region: str) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"], region: str) -> CloudWatchClient: ...
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = self._session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=region,
+                    endpoint_url=self.endpoint_url,
+                    config=_CONFIG,
+                )
+            return self._cache[key]
+
+    def dynamodb(self, region: str) -> DynamoDBClient:
+        return self.client("dynamodb", region)
+
+    def streams(self, region: str) -> DynamoDBStreamsClient:
+        return self.client("dynamodbstreams", region)
+
+    def sqs(self, region: str) -> SQSClient:
+        return self.client("sqs", region)
+
+    def cloudwatch(self, region: str) -> CloudWatchClient:
+        return self.client("cloudwatch", region)

@@ -1,0 +1,293 @@
+"""``make demo``: the whole system on one machine, from an empty endpoint to rendered dashboards.
+
+Order of events: start the embedded AWS (or use ``--endpoint-url``), create the tables and queues
+from cdk.json, start both consumers under the local event source mapping, run the workload, drain
+the stream, publish the metrics, render the dashboards, run the consistency check and print the
+summary. The exit code is the check's. Ctrl-C stops everything cleanly at any point.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cdk.config import DeploymentConfig
+from cdk.config import load as load_config
+from localrun import components as parts
+from localrun.capture import OutputRouter
+from localrun.clients import FAKE_CREDENTIALS, AwsClients
+from localrun.cwmetrics import MetricsHub, percentile, series_key
+from localrun.deployment import LocalDeployment, provision
+from localrun.esm import EventSourceMapping, SqsDestination, StreamRunner
+from localrun.esm.settings import metrics_mapping, replicator_mapping
+from localrun.observe import FunctionCounters, RunnerTelemetry, sample_queue_depth
+from localrun.render import render_all
+from localrun.report import Summary, keep_running_text, progress_line, summary_text
+from localrun.server import EmbeddedServer
+from localrun.ttl import TtlLedger, TtlSweeper
+from localrun.workload import Workload, WorkloadSettings
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    duration: float = 60.0
+    users: int = 50
+    rate: float = 20.0
+    seed: int = 7
+    endpoint_url: str | None = None
+    keep_running: bool = False
+    output: Path = Path("demo-output")
+    window_seconds: int = 10
+    drain_timeout: float = 120.0
+    progress_every: float = 5.0
+    sweep_every: float = 1.0
+
+
+@dataclass(slots=True)
+class DemoRun:
+    """Everything a run produced; the tests assert on it."""
+
+    endpoint_url: str = ""
+    summary: Summary | None = None
+    counters: dict[str, FunctionCounters] = field(default_factory=dict)
+    caught_up: bool = False
+    series: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per dashboard: how many series had data, how many had none."""
+
+
+def process_environment(embedded: bool) -> dict[str, str]:
+    """Settings the handlers read when they create their own clients and EMF loggers."""
+    env = {"AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled", "AWS_EMF_ENVIRONMENT": "Local"}
+    if embedded:
+        env.update(FAKE_CREDENTIALS)
+    return env
+
+
+@dataclass(slots=True)
+class _Session:
+    """What one run wires together on one endpoint."""
+
+    url: str
+    clients: AwsClients
+    deployment: LocalDeployment
+    hub: MetricsHub
+    telemetry: RunnerTelemetry
+    ledger: TtlLedger | None
+
+
+@contextmanager
+def _endpoint(url: str | None) -> Iterator[str]:
+    if url:
+        yield url
+        return
+    with EmbeddedServer() as server:
+        yield server.url
+
+
+class Demo:
+    def __init__(
+        self,
+        options: DemoOptions,
+        *,
+        components: parts.Components | None = None,
+        cfg: DeploymentConfig | None = None,
+        say: Callable[[str], None] = print,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.options = options
+        self.cfg = cfg or load_config()
+        self.embedded = options.endpoint_url is None
+        # Before the handler modules are imported: the EMF library reads its settings at import.
+        os.environ.update(process_environment(self.embedded))
+        self.components = components or parts.load()
+        self.say = say
+        self.stop = stop or threading.Event()
+        self.output = options.output.resolve()
+        self.run_result = DemoRun()
+
+    def run(self) -> DemoRun:
+        self.output.mkdir(parents=True, exist_ok=True)
+        cfg = self.cfg
+        with _endpoint(self.options.endpoint_url) as url:
+            self.run_result.endpoint_url = url
+            self.say(f"AWS endpoint: {url} ({'embedded moto server' if self.embedded else 'given'})")
+            clients = AwsClients(url, fake_credentials=self.embedded)
+            deployment = provision(cfg, clients)
+            self.say(
+                f"created {cfg.table_name} with its stream in {cfg.source_region} and "
+                f"{cfg.replica_table_name} in {cfg.replica_region}"
+            )
+            hub = MetricsHub(clients.cloudwatch)
+            session = _Session(
+                url=url,
+                clients=clients,
+                deployment=deployment,
+                hub=hub,
+                telemetry=RunnerTelemetry(hub, log_dir=self.output / "logs"),
+                ledger=TtlLedger(cfg.ttl_attribute) if cfg.ttl_attribute else None,
+            )
+            self._run_on(session)
+        return self.run_result
+
+    def _mappings(self, session: _Session, router: OutputRouter) -> list[EventSourceMapping]:
+        cfg, deployment = self.cfg, session.deployment
+        replicator, metrics = parts.functions(cfg, self.components, session.url)
+        sqs = session.clients.sqs(cfg.source_region)
+        windowed = metrics_mapping(cfg, tumbling_window_seconds=self.options.window_seconds)
+        return [
+            EventSourceMapping(
+                function=function,
+                stream_arn=deployment.stream_arn,
+                streams=session.clients.streams(cfg.source_region),
+                settings=settings,
+                router=router,
+                destination=SqsDestination(sqs, queue_url),
+                observer=session.telemetry,
+                annotate=session.ledger.annotate if session.ledger else None,
+            )
+            for function, settings, queue_url in (
+                (replicator, replicator_mapping(cfg), deployment.failure_queue_url),
+                (metrics, windowed, deployment.metrics_failure_queue_url),
+            )
+        ]
+
+    def _workload(self, session: _Session) -> tuple[Workload, TtlSweeper | None]:
+        cfg, options = self.cfg, self.options
+        source = session.clients.dynamodb(cfg.source_region)
+        sweeper = None
+        if session.ledger is not None and cfg.ttl_attribute:
+            keys = [cfg.partition_key.name] + ([cfg.sort_key.name] if cfg.sort_key else [])
+            sweeper = TtlSweeper(
+                source,
+                table=cfg.table_name,
+                ttl_attribute=cfg.ttl_attribute,
+                key_names=keys,
+                ledger=session.ledger,
+            )
+        next_sweep = [0.0]
+
+        def before_write(now: float) -> None:
+            # The sweeper runs in the workload's thread, so a TTL delete never races a user's write.
+            if sweeper is not None and now >= next_sweep[0]:
+                sweeper.sweep(now)
+                next_sweep[0] = now + options.sweep_every
+
+        settings = WorkloadSettings(users=options.users, writes_per_second=options.rate, seed=options.seed)
+        return Workload(source, cfg, settings, before_write=before_write), sweeper
+
+    def _publish(self, session: _Session) -> None:
+        cfg, deployment = self.cfg, session.deployment
+        sqs = session.clients.sqs(cfg.source_region)
+        for url, name in (
+            (deployment.failure_queue_url, cfg.failure_queue_name),
+            (deployment.metrics_failure_queue_url, cfg.metrics_failure_queue_name),
+        ):
+            sample_queue_depth(session.hub, sqs, region=cfg.source_region, queue_url=url, queue_name=name)
+        session.hub.flush()
+
+    def _replication(self, session: _Session, metric: str) -> list[float]:
+        cfg = self.cfg
+        key = series_key(
+            cfg.source_region, cfg.replication_namespace, metric, [("TableName", cfg.table_name)]
+        )
+        return [value for _, value in session.hub.samples(key)]
+
+    def _run_on(self, session: _Session) -> None:
+        options = self.options
+        router = OutputRouter()
+        workload, sweeper = self._workload(session)
+        # Handlers are built with the router installed: one that keeps a reference to sys.stdout
+        # then keeps the router's, and its output still reaches the invocation that printed it.
+        with router.installed(), StreamRunner(self._mappings(session, router), router).running() as runner:
+            self.say(f"workload: {options.users} users, {options.rate:g} writes/s for {options.duration:g} s")
+            started = time.time()
+            writer = threading.Thread(
+                target=workload.run, args=(options.duration, self.stop), name="workload", daemon=True
+            )
+            writer.start()
+            try:
+                while writer.is_alive():
+                    writer.join(options.progress_every)
+                    self._publish(session)
+                    lag = self._replication(session, "ReplicationLagMs")
+                    p99 = percentile(lag, 99) if lag else None
+                    counters = session.telemetry.snapshot()
+                    self.say(progress_line(time.time() - started, workload.total, counters, p99))
+            finally:
+                self.stop.set()
+                writer.join()
+            if sweeper is not None:
+                sweeper.sweep(time.time())
+            self.say(f"workload done: {workload.total:,} writes; draining the stream")
+            self.run_result.caught_up = runner.wait_caught_up(timeout=options.drain_timeout)
+            if not self.run_result.caught_up:
+                self.say(f"warning: the consumers had not caught up after {options.drain_timeout:g} s")
+            self._publish(session)
+            self._finish(session, workload.total, started)
+            if options.keep_running:
+                self._keep_running(session)
+
+    def _finish(self, session: _Session, writes: int, started: float) -> None:
+        cfg = self.cfg
+        rendered = render_all(
+            cfg.dashboard_context(),
+            session.hub,
+            session.clients.cloudwatch,
+            start=started,
+            end=time.time(),
+            output=self.output,
+        )
+        self.run_result.series = rendered.series
+        check = self.components.check(
+            parts.CheckRequest(
+                source=f"{cfg.source_region}/{cfg.table_name}",
+                replica=f"{cfg.replica_region}/{cfg.replica_table_name}",
+                endpoint_url=session.url,
+                json_path=self.output / "check.json",
+                environ=process_environment(self.embedded),
+            )
+        )
+        lag = self._replication(session, "ReplicationLagMs")
+        self.run_result.summary = Summary(
+            writes=writes,
+            replicated=sum(self._replication(session, "RecordsReplicated")),
+            skipped=sum(self._replication(session, "RecordsSkipped")),
+            failed=sum(self._replication(session, "RecordsFailed")),
+            lag_p50_ms=percentile(lag, 50) if lag else None,
+            lag_p99_ms=percentile(lag, 99) if lag else None,
+            discarded=sum(c.discarded for c in session.telemetry.snapshot().values()),
+            check_exit_code=check.exit_code,
+            check_output=check.output,
+            dashboards=rendered.images,
+            index=rendered.index,
+        )
+        self.run_result.counters = session.telemetry.snapshot()
+        self.say(summary_text(self.run_result.summary))
+
+    def _keep_running(self, session: _Session) -> None:
+        cfg = self.cfg
+        self.say(
+            keep_running_text(
+                session.url,
+                source_region=cfg.source_region,
+                replica_region=cfg.replica_region,
+                table=cfg.table_name,
+                replica=cfg.replica_table_name,
+            )
+        )
+        self.stop.clear()
+        try:
+            while not self.stop.wait(self.options.progress_every):
+                self._publish(session)
+        except KeyboardInterrupt:
+            # Ctrl-C is how a kept-running demo ends: the exit code stays the check's.
+            self.say("stopping")
+
+
+def run_demo(options: DemoOptions, **kwargs: object) -> DemoRun:
+    return Demo(options, **kwargs).run()  # type: ignore[arg-type]

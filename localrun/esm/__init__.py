@@ -1,0 +1,25 @@
+"""The Lambda event source mapping for DynamoDB streams, emulated off-AWS.
+
+``settings`` holds the mapping's parameters, ``batches``/``outcome``/``window``/``failure`` are the
+pure rules (what goes in a batch, how a response is judged, tumbling windows, the on-failure
+message), ``processor`` applies them to one shard, ``shards``/``checkpoints`` do the stream I/O and
+``runner`` drives it all in threads. docs/local-runtime.md lists what is emulated and what differs.
+"""
+
+from __future__ import annotations
+
+from localrun.esm.checkpoints import CheckpointStore
+from localrun.esm.failure import Condition, FailureDestination, SqsDestination
+from localrun.esm.runner import EventSourceMapping, StreamRunner
+from localrun.esm.settings import MappingSettings, StartingPosition
+
+__all__ = [
+    "CheckpointStore",
+    "Condition",
+    "EventSourceMapping",
+    "FailureDestination",
+    "MappingSettings",
+    "SqsDestination",
+    "StartingPosition",
+    "StreamRunner",
+]

@@ -1,0 +1,88 @@
+"""Fixtures for the local-runtime tests: a mapping factory over the moto stream of ``regions``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from localrun.capture import OutputRouter
+from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings, SqsDestination
+from localrun.function import Function
+from tests.conftest import Regions
+from tests.localrun.helpers import Clock
+
+FUNCTION = "Users-replicator"
+
+
+def put_items(regions: Regions, count: int, *, start: int = 0, user: str = "user") -> None:
+    for i in range(start, start + count):
+        regions.source.put_item(
+            TableName=regions.config.table_name,
+            Item={"user_id": {"S": f"{user}-{i}"}, "timestamp": {"N": str(i)}, "plan": {"S": "free"}},
+        )
+
+
+class FailureQueue:
+    """The on-failure SQS queue (moto) and what has arrived in it."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client("sqs", region_name="us-east-1")
+        self.url = self.client.create_queue(QueueName="Users-replication-failures")["QueueUrl"]
+
+    def messages(self) -> list[dict[str, Any]]:
+        found = self.client.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(message["Body"]) for message in found]
+
+
+@pytest.fixture
+def failure_queue(regions: Regions) -> FailureQueue:
+    return FailureQueue()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+MappingFactory = Callable[..., EventSourceMapping]
+
+
+@pytest.fixture
+def make_mapping(regions: Regions, clock: Clock) -> MappingFactory:
+    """An event source mapping on the source table's stream, polled on every tick, no backoff."""
+
+    def build(
+        handler: Any,
+        *,
+        settings: MappingSettings | None = None,
+        timeout: float = 3.0,
+        queue: FailureQueue | None = None,
+        checkpoints: CheckpointStore | None = None,
+        router: OutputRouter | None = None,
+        backoff: Callable[[int], float] = lambda retries: 0.0,
+        **extra: Any,
+    ) -> EventSourceMapping:
+        return EventSourceMapping(
+            function=Function(FUNCTION, handler, timeout_seconds=timeout),
+            stream_arn=regions.stream_arn,
+            streams=boto3.client("dynamodbstreams", region_name="us-east-1"),
+            settings=settings or MappingSettings(poll_interval_seconds=0),
+            router=router or OutputRouter(),
+            destination=SqsDestination(queue.client, queue.url) if queue else None,
+            checkpoints=checkpoints,
+            backoff=backoff,
+            clock=clock,
+            **extra,
+        )
+
+    return build
+
+
+def drive(mapping: EventSourceMapping, ticks: int = 20) -> None:
+    """Run the mapping's loop synchronously for a number of rounds."""
+    for _ in range(ticks):
+        mapping.tick()

@@ -1,0 +1,50 @@
+"""``python -m localrun``: arguments, help, and a clear error when a part of the system is missing."""
+
+from __future__ import annotations
+
+import pytest
+
+from localrun import cli
+from localrun import components as parts
+
+
+def test_the_demo_help_names_every_option():
+    text = cli.demo_help()
+    for option in (
+        "--duration",
+        "--users",
+        "--rate",
+        "--endpoint-url",
+        "--keep-running",
+        "--output",
+        "--window",
+    ):
+        assert option in text
+    assert "exit code" in text
+
+
+def test_arguments_are_checked():
+    parser = cli.build_parser()
+    assert parser.parse_args(["demo"]).duration == 60.0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["demo", "--duration", "0"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "--function", "everything"])
+
+
+def test_a_missing_part_of_the_system_is_named_and_exits_2(monkeypatch, capsys):
+    def missing():
+        raise parts.MissingComponent(
+            "the demo needs parts that are missing:\n  - replicator.handler cannot be imported"
+        )
+
+    monkeypatch.setattr(parts, "load", missing)
+    assert cli.main(["demo", "--duration", "1"]) == 2
+    assert "replicator.handler" in capsys.readouterr().err
+
+
+def test_a_handler_module_without_the_factory_is_reported():
+    with pytest.raises(parts.MissingComponent, match="create_handler"):
+        parts._factory("localrun.server")
+    with pytest.raises(parts.MissingComponent, match="cannot be imported"):
+        parts._factory("no_such_package.handler")

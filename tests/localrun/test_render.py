@@ -1,0 +1,96 @@
+"""Dashboards rendered from the run's metrics, from the one dashboard definition."""
+
+from __future__ import annotations
+
+import time
+
+import boto3
+import pytest
+
+from localrun.cwmetrics import MetricsHub, percentile
+from localrun.emf import Datum
+from localrun.render import MetricReader, TimeRange, choose_period, render_all, render_dashboard
+from telemetry.dashboards import DASHBOARDS, resolve
+
+TABLE = (("TableName", "Users"),)
+
+
+def _datum(
+    namespace: str,
+    name: str,
+    values: tuple[float, ...],
+    when: float,
+    dims: tuple[tuple[str, str], ...] = TABLE,
+) -> Datum:
+    return Datum(namespace, name, dims, values, "Count", 60, when)
+
+
+def test_the_dashboards_period_is_kept_for_long_runs_and_shortened_for_short_ones():
+    assert choose_period(0, 3600, 60) == 60
+    assert choose_period(0, 60, 60) == 5
+    assert choose_period(0, 5, 60) == 1
+
+
+def test_percentiles_use_the_nearest_rank():
+    values = [float(v) for v in range(1, 11)]
+    assert (percentile(values, 50), percentile(values, 99), percentile(values, 10)) == (5.0, 10.0, 1.0)
+    with pytest.raises(ValueError):
+        percentile([], 50)
+
+
+def test_series_come_from_cloudwatch_and_percentiles_from_the_raw_values(aws, config):
+    now = time.time()
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    hub = MetricsHub(lambda region: cloudwatch)
+    hub.add(
+        "us-east-1",
+        [_datum("DynamoDBReplication", "ReplicationLagMs", tuple(float(v) for v in range(1, 101)), now)],
+    )
+    hub.add("us-east-1", [_datum("DynamoDBReplication", "RecordsReplicated", (3.0, 4.0), now)])
+    hub.flush()
+    board = resolve(DASHBOARDS[0], config.dashboard_context())
+    (lag_graph,) = [graph for graph in board.graphs if graph.title == "Replication lag"]
+    series = [s for graph in board.graphs for s in graph.series]
+    (replicated,) = [s for s in series if s.metric == "RecordsReplicated" and s.label == "INSERT"]
+    window = TimeRange(now - 30, now + 30, 60)
+    reader = MetricReader(hub, lambda region: cloudwatch)
+    p50, p99, maximum = reader.read(lag_graph.series, window)
+    assert (
+        [v for _, v in p50] == [50.0] and [v for _, v in p99] == [99.0] and [v for _, v in maximum] == [100.0]
+    )
+    # A series nobody published has no points (it is drawn as "no data").
+    assert reader.read([replicated], window) == [[]]
+
+
+def test_every_dashboard_is_written_with_an_index(aws, tmp_path, config):
+    now = time.time()
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    hub = MetricsHub(lambda region: cloudwatch)
+    hub.add(
+        "us-east-1",
+        [_datum("DynamoDBUsage", "ItemChanges", (5.0,), now - 10, (*TABLE, ("EventName", "INSERT")))],
+    )
+    hub.flush()
+    rendered = render_all(
+        config.dashboard_context(), hub, lambda region: cloudwatch, start=now - 60, end=now, output=tmp_path
+    )
+    images = rendered.images
+    assert [p.name for p in images] == [f"dashboard-{board.key}.png" for board in DASHBOARDS]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 20_000 for p in images)
+    assert all(p.name in rendered.index.read_text() for p in images)
+    assert rendered.series["usage"]["with_data"] == 1
+
+
+def test_series_without_data_are_listed_not_dropped(tmp_path, config):
+    hub = MetricsHub()  # no CloudWatch: the local values serve every statistic
+    now = time.time()
+    hub.add(
+        "us-east-1",
+        [_datum("DynamoDBUsage", "ItemChanges", (5.0,), now - 10, (*TABLE, ("EventName", "INSERT")))],
+    )
+    board = resolve(DASHBOARDS[1], config.dashboard_context())
+    counts = render_dashboard(
+        board, MetricReader(hub, None), TimeRange(now - 60, now, 5), tmp_path / "usage.png"
+    )
+    total = sum(len(graph.series) for graph in board.graphs)
+    assert counts == {"with_data": 1, "without_data": total - 1}

@@ -1,0 +1,65 @@
+"""``python -m localrun run``: the consumers outside Lambda, on an existing table's stream."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from localrun.clients import AwsClients
+from localrun.serve import ServeOptions, serve
+from tests.localrun.collaborators import system_components
+from tests.localrun.conftest import put_items
+
+
+def _serve_until(regions, options, expected: int) -> dict[str, int]:
+    stop = threading.Event()
+    result: dict[str, dict[str, int]] = {}
+    worker = threading.Thread(
+        target=lambda: result.__setitem__(
+            "counts",
+            serve(
+                regions.config,
+                options,
+                components=system_components(),
+                clients=AwsClients(),
+                stop=stop,
+                say=lambda _: None,
+            ),
+        )
+    )
+    worker.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if len(regions.replica.scan(TableName="Users")["Items"]) >= expected:
+            break
+        time.sleep(0.1)
+    stop.set()
+    worker.join(20)
+    return result["counts"]
+
+
+def test_the_replicator_runs_on_the_stream_and_resumes_from_its_checkpoint_file(regions, tmp_path):
+    # GIVEN changes on the source table's stream
+    options = ServeOptions(checkpoints=tmp_path / "checkpoints.json", progress_every=0.2)
+    put_items(regions, 5)
+    # WHEN the consumers run outside Lambda
+    first = _serve_until(regions, options, expected=5)
+    # THEN the replica has every item, and a restart only processes what is new
+    assert first == {"Users-replicator": 5}
+    put_items(regions, 2, start=5)
+    second = _serve_until(regions, options, expected=7)
+    assert second == {"Users-replicator": 2}
+    assert len(regions.replica.scan(TableName="Users")["Items"]) == 7
+
+
+def test_an_unknown_function_is_refused(regions):
+    with pytest.raises(ValueError, match="unknown function"):
+        serve(
+            regions.config,
+            ServeOptions(functions=("everything",)),
+            components=system_components(),
+            clients=AwsClients(),
+            stop=threading.Event(),
+        )

@@ -1,0 +1,38 @@
+"""The embedded AWS: a moto server on a free loopback port, with the deployment's resources."""
+
+from __future__ import annotations
+
+import pytest
+
+from localrun.clients import AwsClients
+from localrun.deployment import provision
+from localrun.server import EmbeddedServer
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_server_takes_a_free_loopback_port_and_starts_empty(config):
+    with EmbeddedServer() as first, EmbeddedServer() as second:
+        assert first.url != second.url
+        assert first.url.startswith("http://127.0.0.1:")
+    with EmbeddedServer() as server:
+        client = AwsClients(server.url, fake_credentials=True).dynamodb("eu-west-1")
+        assert client.list_tables()["TableNames"] == []
+
+
+def test_the_deployment_is_created_idempotently_and_reset_forgets_it(config):
+    with EmbeddedServer() as server:
+        clients = AwsClients(server.url, fake_credentials=True)
+        # GIVEN the deployment's resources created on the server
+        deployment = provision(config, clients)
+        assert ":table/Users/stream/" in deployment.stream_arn
+        assert set(clients.dynamodb("eu-west-1").list_tables()["TableNames"]) == {
+            "Users",
+            "Users-replication-state",
+        }
+        assert deployment.failure_queue_url.endswith("/Users-replication-failures")
+        # WHEN provisioned again, THEN the same resources are reused
+        assert provision(config, clients).stream_arn == deployment.stream_arn
+        # AND a reset empties the server
+        server.reset()
+        assert clients.dynamodb("eu-west-1").list_tables()["TableNames"] == []

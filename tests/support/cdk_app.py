@@ -1,0 +1,109 @@
+"""Synthesize the CDK app once per test session (a synth costs ~6-12 s and ~500 MB).
+
+The CDK tests carry ``@pytest.mark.xdist_group("cdk")`` so that under
+``pytest -n 2 --dist loadgroup`` they share one worker and one synthesis.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from cdk.app import Deployment, build
+from cdk.config import CDK_JSON, DeploymentConfig
+
+# Every optional feature at once: customer-managed keys, an alarm e-mail, a replica in another
+# account reached through a role. Bundling is skipped for it (the default synth proves bundling).
+ALL_OPTIONS: dict[str, Any] = {
+    "account": "111111111111",
+    "customerManagedKey": True,
+    "alarmEmail": "ops@example.com",
+    "replicaRoleArn": "arn:aws:iam::222222222222:role/replication/UsersReplicaWriter",
+    "parallelizationFactor": 4,
+    "batchSize": 250,
+    "batchingWindowSeconds": 2,
+    "aws:cdk:bundling-stacks": [],
+}
+IMPORTED_TABLE: dict[str, Any] = {
+    "existingTableName": "Users",
+    "existingStreamArn": "arn:aws:dynamodb:us-east-1:111111111111:table/Users/stream/2026-01-01T00:00:00.000",
+    "existingTableKeyArn": "arn:aws:kms:us-east-1:111111111111:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab",
+    "aws:cdk:bundling-stacks": [],
+}
+
+
+@dataclass
+class Synthesized:
+    """One synthesized app: its configuration, both templates and the cloud assembly directory."""
+
+    config: DeploymentConfig
+    deployment: Deployment
+    source: Template
+    replica: Template
+    outdir: Path
+
+    def templates(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Every template in the assembly: file name -> (region, template JSON)."""
+        manifest = json.loads((self.outdir / "manifest.json").read_text())
+        found = {}
+        for artifact in manifest["artifacts"].values():
+            if artifact["type"] != "aws:cloudformation:stack":
+                continue
+            region = artifact["environment"].rsplit("/", 1)[-1]
+            name = artifact["properties"]["templateFile"]
+            found[name] = (region, json.loads((self.outdir / name).read_text()))
+        return found
+
+    def asset_dir(self, function_name: str) -> Path:
+        """The bundled code directory of the Lambda function with this physical name."""
+        for _, template in self.templates().values():
+            for resource in template["Resources"].values():
+                props = resource.get("Properties", {})
+                if resource["Type"] == "AWS::Lambda::Function" and props.get("FunctionName") == function_name:
+                    # The S3 key of a directory asset is "<asset hash>.zip"; staged as asset.<hash>.
+                    asset_hash = props["Code"]["S3Key"].removesuffix(".zip")
+                    return self.outdir / f"asset.{asset_hash}"
+        raise LookupError(f"no function named {function_name} in the assembly")
+
+
+def synthesize(outdir: Path, overrides: dict[str, Any] | None = None) -> Synthesized:
+    context = dict(json.loads(CDK_JSON.read_text())["context"])
+    context.update(overrides or {})
+    app = App(outdir=str(outdir), context=context)
+    deployment = build(app)
+    app.synth()  # runs the cdk-nag packs: an unacknowledged finding raises here
+    return Synthesized(
+        config=deployment.config,
+        deployment=deployment,
+        source=Template.from_stack(deployment.source),
+        replica=Template.from_stack(deployment.replica),
+        outdir=outdir,
+    )
+
+
+@pytest.fixture(scope="session")
+def cdk_default(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app as ``make synth`` builds it from cdk.json, Lambda assets bundled."""
+    yield synthesize(tmp_path_factory.mktemp("cdk-default"))
+
+
+@pytest.fixture(scope="session")
+def cdk_all_options(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app with every optional feature switched on (see ALL_OPTIONS)."""
+    yield synthesize(tmp_path_factory.mktemp("cdk-all-options"), ALL_OPTIONS)
+
+
+@pytest.fixture(scope="session")
+def cdk_imported_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app attached to an existing, KMS-encrypted source table."""
+    yield synthesize(tmp_path_factory.mktemp("cdk-imported"), IMPORTED_TABLE)

@@ -1,0 +1,67 @@
+"""Deployment configuration: derived names, cross-account replica, and what is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdk.config import ConfigError, load
+
+STREAM = "arn:aws:dynamodb:us-east-1:111111111111:table/Users/stream/2026-01-01T00:00:00.000"
+
+
+def test_names_are_derived_deterministically_from_the_table():
+    config = load()
+    assert (config.source_stack_name, config.replica_stack_name) == (
+        "Users-replication-source",
+        "Users-replication-replica",
+    )
+    assert config.replicator_role_name == "Users-replicator-us-east-1"
+    assert (config.replication_dashboard_name, config.usage_dashboard_name) == (
+        "Users-replication",
+        "Users-usage",
+    )
+    assert config.replica_account is None  # same account as the source, whatever it is
+
+
+def test_a_replica_role_names_the_replica_account_role_and_path():
+    config = load(
+        {"account": "111111111111", "replicaRoleArn": "arn:aws:iam::222222222222:role/ops/team/Writer"}
+    )
+    assert config.replica_account == "222222222222"
+    assert (config.replica_role_name, config.replica_role_path) == ("Writer", "/ops/team/")
+
+
+def test_dashboard_names_drop_characters_cloudwatch_refuses():
+    assert load({"tableName": "app.users"}).usage_dashboard_name == "app-users-usage"
+
+
+def test_dashboard_context_fills_the_templates_from_the_configuration():
+    ctx = load({"segmentValues": "ios,web", "trackedAttributes": "plan"}).dashboard_context()
+    assert (ctx.replicator_function, ctx.failure_queue) == ("Users-replicator", "Users-replication-failures")
+    assert (ctx.segments, ctx.tracked_attributes) == (("ios", "web"), ("plan",))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        pytest.param({"tableName": "t" * 60}, "too long", id="name-too-long"),
+        pytest.param(
+            {"replicaRoleArn": "arn:aws:iam::222222222222:role/W"}, "needs 'account'", id="role-no-account"
+        ),
+        pytest.param(
+            {"existingTableName": "Orders", "existingStreamArn": STREAM.replace("Users", "Orders")},
+            "must equal 'tableName'",
+            id="imported-name-differs",
+        ),
+        pytest.param(
+            {"existingTableName": "Users", "existingStreamArn": STREAM.replace("table/Users", "table/Other")},
+            "must be a stream of table",
+            id="stream-of-another-table",
+        ),
+        pytest.param({"alarmEmail": "not-an-address"}, "e-mail", id="bad-email"),
+        pytest.param({"existingTableKeyArn": "alias/mine"}, "KMS key ARN", id="bad-key-arn"),
+    ],
+)
+def test_invalid_context_is_refused_with_the_key_named(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load(overrides)
