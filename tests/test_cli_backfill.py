@@ -151,3 +151,12 @@ def test_the_state_file_holds_positions_not_items(regions, tmp_path):
     (segment,) = saved["segments"].values()
     assert set(segment["start_key"]) == {"user_id", "timestamp"}  # a key: documented as such
     assert "plan" not in state.read_text()
+
+
+def test_the_state_file_defaults_to_one_named_after_the_table(regions, tmp_path, monkeypatch):
+    existing_table(regions)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("backfill", *OPTIONS)
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "backfill-Users.json").exists()
+    assert "backfill-Users.json" in result.stdout and "holds keys" in result.stdout

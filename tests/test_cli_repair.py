@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 
 from replicator import schema, version
@@ -132,3 +134,32 @@ def test_check_with_repair_is_repair(regions):
     diverge(regions)
     assert run_cli("check", *FAST, "--repair").code == 0
     assert run_cli("check", *FAST).code == 0
+
+
+def test_a_repair_that_does_not_hold_is_reported_not_assumed(regions, tmp_path):
+    diverge(regions)
+
+    def undo_after_write(client):
+        # Someone writes to the replica behind everyone's back right after the repair of "different".
+        if client.meta.service_model.service_name != "dynamodb" or client.meta.region_name != "eu-west-1":
+            return
+
+        writing: list[Any] = []
+
+        def before_write(params, **_):
+            writing[:] = [params["TransactItems"][0].get("Put")]
+
+        def after_write(**_):
+            put = writing[0]
+            if put and put["Item"]["user_id"]["S"] == "different":
+                regions.replica.put_item(TableName="Users", Item={**put["Item"], "plan": {"S": "tampered"}})
+
+        client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", before_write)
+        client.meta.events.register("after-call.dynamodb.TransactWriteItems", after_write)
+
+    report = tmp_path / "repair.json"
+    result = run_cli("repair", *FAST, "--segments", "1", "--json", str(report), instrument=undo_after_write)
+    assert result.code == 1
+    statuses = {r["key"]["user_id"]["S"]: r["status"] for r in result.json(report)["repairs"]}
+    assert statuses["different"] == "still_different"
+    assert [s for u, s in statuses.items() if u != "different"] == ["repaired"] * 3

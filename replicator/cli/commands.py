@@ -20,7 +20,7 @@ from replicator.cli.errors import UsageError
 from replicator.cli.files import write_json
 from replicator.cli.progress import Progress
 from replicator.cli.redrive import Redriver, Verdict
-from replicator.cli.repair import KeyRepair, Repairer, Status
+from replicator.cli.repair import KeyRepair, Repairer, Status, verified
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableRef, TableShape, describe, same_keys, ttl_attribute
 from replicator.clients import CONNECT_TIMEOUT, READ_TIMEOUT
@@ -137,9 +137,9 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
     return CheckOptions(args.segments, args.page_size or None, args.sample, args.seed, args.grace_seconds)
 
 
-def _run_check(w: Wiring, options: CheckOptions) -> CheckResult:
+def _checker(w: Wiring, options: CheckOptions) -> Checker:
     both = 2 * (options.sample if options.sample is not None else 1.0)
-    checker = Checker(
+    return Checker(
         w.reader("source"),
         w.reader("replica"),
         w.rules(with_ttl=True),
@@ -147,10 +147,12 @@ def _run_check(w: Wiring, options: CheckOptions) -> CheckResult:
         wait=w.rt.grace_wait,
         progress=w.progress("check", both),
     )
-    return checker.run(options)
 
 
-def _repair(w: Wiring, result: CheckResult) -> list[KeyRepair]:
+def _check_and_repair_all(w: Wiring, options: CheckOptions) -> tuple[CheckResult, list[KeyRepair]]:
+    """Check, repair every confirmed difference, then read the repaired keys again to verify them."""
+    checker = _checker(w, options)
+    result = checker.run(options)
     repairer = Repairer(
         Reconciler(w.writer),
         w.reader("source"),
@@ -160,14 +162,18 @@ def _repair(w: Wiring, result: CheckResult) -> list[KeyRepair]:
         retry_seconds=w.args.retry_seconds,
         sleep=w.rt.sleep,
     )
-    return repairer.repair_all(result.differences, workers=w.args.segments)
+    repairs = repairer.repair_all(result.differences, workers=options.segments)
+    repaired = [r.difference for r in repairs if r.status is Status.REPAIRED]
+    verdicts = checker.confirm(repaired, options.grace_seconds, workers=options.segments)
+    return result, verified(repairs, verdicts)
 
 
 def check(args: argparse.Namespace, rt: Runtime) -> int:
     w = Wiring(args, rt)
     if args.repair:
         return _check_and_repair(w, args)
-    result = _run_check(w, check_options(args))
+    options = check_options(args)
+    result = _checker(w, options).run(options)
     rt.say(report.check_summary(result))
     if args.json:
         write_json(Path(args.json), report.check_document(result))
@@ -176,8 +182,7 @@ def check(args: argparse.Namespace, rt: Runtime) -> int:
 
 def _check_and_repair(w: Wiring, args: argparse.Namespace) -> int:
     _warn_if_failures_pending(w, getattr(args, "failure_queue", None))
-    result = _run_check(w, check_options(args))
-    repairs = _repair(w, result)
+    result, repairs = _check_and_repair_all(w, check_options(args))
     w.rt.say(report.check_summary(result) + report.repair_summary(repairs))
     if args.json:
         write_json(
@@ -208,7 +213,7 @@ def _warn_if_failures_pending(w: Wiring, queue: str | None) -> None:
 
 def backfill(args: argparse.Namespace, rt: Runtime) -> int:
     w = Wiring(args, rt)
-    path = Path(args.state_file)
+    path = Path(args.state_file or f"backfill-{w.source.table}.json")
     state = BackfillState.load(
         path, source=str(w.source.ref), replica=str(w.replica.ref), total_segments=args.segments
     )
@@ -235,7 +240,7 @@ def backfill(args: argparse.Namespace, rt: Runtime) -> int:
             f"Backfill {'resumed and ' if resumed else ''}finished: {state.total('pages'):,} page(s); "
             f"written {state.total('written'):,}, skipped (already replicated or deleted) "
             f"{state.total('skipped'):,}, could not be copied {state.total('failed'):,}.",
-            "Run `check` to prove the replica converged.",
+            f"Run `check` to prove the replica converged; then delete {str(path)!r} (it holds keys).",
         ]
     )
     return OK if state.total("failed") == 0 else DIFFERENCES
@@ -290,8 +295,7 @@ def redrive(args: argparse.Namespace, rt: Runtime) -> int:
     repaired_all = True
     if aged and args.repair_aged_out:
         rt.say([f"{len(aged)} range(s) aged out of the stream: repairing the table from the source."])
-        check_result = _run_check(w, check_options(args))
-        repairs = _repair(w, check_result)
+        check_result, repairs = _check_and_repair_all(w, check_options(args))
         rt.say(report.check_summary(check_result) + report.repair_summary(repairs))
         document["agedOutRepair"] = {
             **report.check_document(check_result),

@@ -35,7 +35,10 @@ Run a check, then write the source's current state of every confirmed difference
 with the replicator's compare-and-set rule: a repair never overwrites a newer replicated change
 and never resurrects a deleted item. Run `redrive` first when the failure queue holds messages.
 
-exit codes: 0 everything repaired (or nothing to repair), 1 some keys could not be repaired, 2 error."""
+Every repaired key is read again afterwards to verify it.
+
+exit codes: 0 everything repaired and verified (or nothing to repair), 1 some keys could not be
+repaired or still differ, 2 error."""
 
 BACKFILL_HELP = """\
 Copy a source table that already holds data into an empty or partial replica while replication
@@ -191,7 +194,11 @@ def _repair_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _backfill_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state-file", required=True, metavar="PATH", help="progress file, for resuming")
+    parser.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="progress file, for resuming (default: backfill-<source table>.json)",
+    )
     parser.add_argument(
         "--max-write-units",
         metavar="UNITS",

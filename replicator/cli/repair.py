@@ -20,11 +20,11 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from ddbstream import Item
-from replicator.cli.diff import Difference, Kind, Rules
+from replicator.cli.diff import Agreement, Difference, Kind, Rules
 from replicator.cli.errors import CliError
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.scan import Reader, persist
@@ -38,6 +38,7 @@ T = TypeVar("T")
 
 class Status(enum.StrEnum):
     REPAIRED = "repaired"
+    STILL_DIFFERENT = "still_different"  # written, but a read after the grace period still differs
     GAVE_UP = "gave_up"  # the replica kept changing under the repair: replication is busy on this key
     UNREPLICABLE = "unreplicable"  # the source item holds the replicator's reserved attribute
     FAILED = "failed"
@@ -107,3 +108,18 @@ class Repairer:
 
         run_all([task_for(i) for i in range(len(differences))], workers=workers, name="repair")
         return [r for r in results if r is not None]
+
+
+def verified(repairs: list[KeyRepair], verdicts: list[Difference | Agreement]) -> list[KeyRepair]:
+    """Mark repaired keys that still differed when read again (``verdicts``: one per repaired key, in order).
+
+    A repair is checked because its version rests on stream order across shards (docs/design.md);
+    a key still different after the grace period is reported, never assumed fixed.
+    """
+    still = iter(verdicts)
+    return [
+        replace(r, status=Status.STILL_DIFFERENT)
+        if r.status is Status.REPAIRED and isinstance(next(still), Difference)
+        else r
+        for r in repairs
+    ]

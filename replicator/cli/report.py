@@ -99,7 +99,8 @@ def repair_summary(repairs: Sequence[KeyRepair]) -> list[str]:
     for repair in repairs:
         by_status[repair.status] += 1
     lines = [
-        f"Repaired {by_status[Status.REPAIRED]:,} of {len(repairs):,} key(s); "
+        f"Repaired {by_status[Status.REPAIRED]:,} of {len(repairs):,} key(s), verified by reading again; "
+        f"still different after repair {by_status[Status.STILL_DIFFERENT]:,}; "
         f"gave up (replica kept changing) {by_status[Status.GAVE_UP]:,}; "
         f"unreplicable {by_status[Status.UNREPLICABLE]:,}; failed {by_status[Status.FAILED]:,}."
     ]
