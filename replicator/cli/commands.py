@@ -19,7 +19,7 @@ from replicator.cli.diff import Rules
 from replicator.cli.errors import UsageError
 from replicator.cli.files import write_json
 from replicator.cli.progress import Progress
-from replicator.cli.redrive import Redriver, Verdict
+from replicator.cli.redrive import Redriver, Verdict, queue_region, queue_url
 from replicator.cli.repair import KeyRepair, Repairer, Status, verified
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableRef, TableShape, describe, same_keys, ttl_attribute
@@ -198,9 +198,9 @@ def repair(args: argparse.Namespace, rt: Runtime) -> int:
 def _warn_if_failures_pending(w: Wiring, queue: str | None) -> None:
     if not queue:
         return
-    sqs = w.source.sqs(_queue_region(queue, w.source.region))
+    sqs = w.source.sqs(queue_region(queue, w.source.region))
     w.rt.instrument(sqs)
-    url = _queue_url(sqs, queue)
+    url = queue_url(sqs, queue)
     names: Any = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names).get("Attributes", {})
     pending = sum(int(attributes.get(name, 0)) for name in names)
@@ -246,24 +246,11 @@ def backfill(args: argparse.Namespace, rt: Runtime) -> int:
     return OK if state.total("failed") == 0 else DIFFERENCES
 
 
-def _queue_region(queue: str, default: str) -> str:
-    # https://sqs.REGION.amazonaws.com/ACCOUNT/NAME
-    if queue.startswith("https://sqs."):
-        return queue.split(".")[1]
-    return default
-
-
-def _queue_url(sqs: Any, queue: str) -> str:
-    if queue.startswith(("https://", "http://")):
-        return queue
-    return str(sqs.get_queue_url(QueueName=queue)["QueueUrl"])
-
-
 def redrive(args: argparse.Namespace, rt: Runtime) -> int:
     if args.sample is not None:
         raise UsageError("--sample cannot be used with redrive: an aged-out range may touch any key")
     w = Wiring(args, rt)
-    sqs = w.source.sqs(args.queue_region or _queue_region(args.queue_url, w.source.region))
+    sqs = w.source.sqs(args.queue_region or queue_region(args.queue_url, w.source.region))
     streams = w.source.streams()
     rt.instrument(sqs)
     rt.instrument(streams)
@@ -280,7 +267,7 @@ def redrive(args: argparse.Namespace, rt: Runtime) -> int:
     executor = Executor(max_workers=16, min_attempt_seconds=CONNECT_TIMEOUT + READ_TIMEOUT)
     redriver = Redriver(
         sqs,
-        _queue_url(sqs, args.queue_url),
+        queue_url(sqs, args.queue_url),
         streams,
         Replicator(settings, w.writer, executor, io.StringIO()),
         w.source.table,

@@ -217,3 +217,17 @@ class Redriver:
         self.sqs.change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=result.receipt_handle, VisibilityTimeout=0
         )
+
+
+def queue_region(queue: str, default: str) -> str:
+    """The region in a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), else ``default``."""
+    if queue.startswith("https://sqs."):
+        return queue.split(".")[1]
+    return default
+
+
+def queue_url(sqs: SQSClient, queue: str) -> str:
+    """A queue URL as given, or looked up from a queue name."""
+    if queue.startswith(("https://", "http://")):
+        return queue
+    return str(sqs.get_queue_url(QueueName=queue)["QueueUrl"])
