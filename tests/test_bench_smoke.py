@@ -18,9 +18,10 @@ def test_quick_benchmarks_produce_every_figure(tmp_path, capsys):
         "Hot keys",
         "End to end on the embedded server",
         "Metrics consumer",
+        "Consistency check",
         "Memory",
     ):
         assert f"{heading}" in text
     assert "Reproduce:" in text
     assert "None" not in text and "nan" not in text.lower()
-    assert set(BENCHMARKS) >= {"replication", "end_to_end", "metrics_consumer"}
+    assert set(BENCHMARKS) >= {"replication", "end_to_end", "metrics_consumer", "check_throughput"}

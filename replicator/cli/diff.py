@@ -1,0 +1,261 @@
+"""What makes a source item and a replica item "the same", and pairing two scans by key. Pure.
+
+Two items agree when the replica holds exactly what the replicator would write for the source item
+(:func:`replicator.plan.replicated_view`: excluded and ``aws:rep:*`` attributes removed), ignoring
+the replicator's version attribute and any attribute the operator asked to ignore. Values are
+compared in a canonical form: set members in any order, numbers by value (``1.0`` equals ``1``).
+
+An item whose TTL has passed but that DynamoDB has not deleted yet is never a difference,
+whichever side holds it: the source's TTL delete is on its way (or, with ``TTL_DELETES=skip``, the
+replica keeps it on purpose).
+"""
+
+from __future__ import annotations
+
+import base64
+import decimal
+import enum
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ddbstream import AttributeValue, Item, key_hash, key_id
+from replicator.errors import MetadataCollision
+from replicator.plan import Policy, replicated_view
+from replicator.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
+
+# DynamoDB numbers carry up to 38 significant digits; the default context would round at 28.
+_NUMBERS = decimal.Context(prec=40)
+
+
+class Kind(enum.StrEnum):
+    MISSING = "missing"  # in the source, not in the replica
+    EXTRA = "extra"  # in the replica, not in the source
+    DIFFERENT = "different"  # in both, with different contents
+    UNREPLICABLE = "unreplicable"  # the source item holds the replicator's reserved attribute
+
+
+class Origin(enum.Enum):
+    SOURCE = "source"
+    REPLICA = "replica"
+
+
+class Agreement(enum.Enum):
+    SAME = "same"
+    EXPIRED = "expired"  # one side holds an item whose TTL has passed: not a difference
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """How items are compared: the key, what the replica never holds, what the operator ignores."""
+
+    key_names: tuple[str, ...]
+    excluded: frozenset[str] = frozenset()
+    ignored: frozenset[str] = frozenset()
+    ttl_attribute: str | None = None
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(exclude_attributes=self.excluded)
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A key whose two sides disagree; ``attributes`` names (never values) what differs."""
+
+    kind: Kind
+    keys: Item
+    attributes: tuple[str, ...] = ()
+
+    @property
+    def key_hash(self) -> str:
+        return key_hash(self.keys)
+
+
+def keys_of(item: Item, rules: Rules) -> dict[str, AttributeValue]:
+    return {name: item[name] for name in rules.key_names}
+
+
+def source_view(item: Item, rules: Rules) -> dict[str, AttributeValue]:
+    """What the replica must hold for a source item, less ignored attributes. Raises MetadataCollision."""
+    view = replicated_view(item, rules.policy)
+    return {name: value for name, value in view.items() if name not in rules.ignored}
+
+
+def replica_view(item: Item, rules: Rules) -> dict[str, AttributeValue]:
+    """A replica item as compared: metadata, excluded and ignored attributes removed."""
+    return {
+        name: value
+        for name, value in item.items()
+        if name != VERSION_ATTRIBUTE
+        and name not in rules.excluded
+        and name not in rules.ignored
+        and not name.startswith(LEGACY_GLOBAL_TABLE_PREFIX)
+    }
+
+
+def expired(item: Item | None, rules: Rules, now: float) -> bool:
+    """True when the item's TTL attribute is a number of epoch seconds in the past."""
+    if item is None or rules.ttl_attribute is None:
+        return False
+    value = item.get(rules.ttl_attribute)
+    if not isinstance(value, Mapping) or "N" not in value:
+        return False  # DynamoDB's TTL ignores anything but a number
+    try:
+        return decimal.Decimal(value["N"]) < decimal.Decimal(now)
+    except decimal.InvalidOperation:
+        return False
+
+
+def _number(text: str) -> str:
+    try:
+        return str(_NUMBERS.normalize(decimal.Decimal(text)))
+    except decimal.InvalidOperation:
+        return text
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def canonical(value: AttributeValue) -> Any:
+    """A JSON-able form equal for equal DynamoDB values (sets unordered, numbers by value)."""
+    ((tag, inner),) = value.items()
+    if tag == "N":
+        return ["N", _number(inner)]
+    if tag == "B":
+        return ["B", _b64(inner)]
+    if tag == "SS":
+        return ["SS", sorted(inner)]
+    if tag == "NS":
+        return ["NS", sorted(_number(member) for member in inner)]
+    if tag == "BS":
+        return ["BS", sorted(_b64(member) for member in inner)]
+    if tag == "M":
+        return ["M", canonical_item(inner)]
+    if tag == "L":
+        return ["L", [canonical(member) for member in inner]]
+    return [tag, inner]
+
+
+def canonical_item(item: Item) -> list[Any]:
+    return [[name, canonical(item[name])] for name in sorted(item)]
+
+
+def fingerprint(view: Item) -> bytes:
+    """A 16-byte digest of a compared view: what the check keeps in memory per unpaired item."""
+    text = json.dumps(canonical_item(view), separators=(",", ":"), ensure_ascii=False)
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def differing_attributes(a: Item, b: Item) -> tuple[str, ...]:
+    names = set(a) | set(b)
+    return tuple(sorted(n for n in names if n not in a or n not in b or canonical(a[n]) != canonical(b[n])))
+
+
+def compare(
+    keys: Item, source: Item | None, replica: Item | None, rules: Rules, now: float
+) -> Difference | Agreement:
+    """The verdict on one key from both sides' current items."""
+    if expired(source, rules, now) or expired(replica, rules, now):
+        return Agreement.EXPIRED
+    if source is None:
+        return Agreement.SAME if replica is None else Difference(Kind.EXTRA, keys)
+    try:
+        wanted = source_view(source, rules)
+    except MetadataCollision:
+        return Difference(Kind.UNREPLICABLE, keys, (VERSION_ATTRIBUTE,))
+    if replica is None:
+        return Difference(Kind.MISSING, keys)
+    held = replica_view(replica, rules)
+    changed = differing_attributes(wanted, held)
+    return Difference(Kind.DIFFERENT, keys, changed) if changed else Agreement.SAME
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What is kept of a scanned item until its other side turns up: keys and a digest."""
+
+    origin: Origin
+    keys: dict[str, AttributeValue]
+    digest: bytes | None  # None: a source item the replicator cannot copy
+    expired: bool
+
+
+def summarise(origin: Origin, item: Item, rules: Rules, now: float) -> Summary:
+    keys = keys_of(item, rules)
+    if origin is Origin.REPLICA:
+        return Summary(origin, keys, fingerprint(replica_view(item, rules)), expired(item, rules, now))
+    try:
+        digest: bytes | None = fingerprint(source_view(item, rules))
+    except MetadataCollision:
+        digest = None
+    return Summary(origin, keys, digest, expired(item, rules, now))
+
+
+@dataclass(slots=True)
+class MatchStats:
+    source_items: int = 0
+    replica_items: int = 0
+    matched: int = 0
+    expired: int = 0
+
+
+@dataclass(slots=True)
+class Matcher:
+    """Pairs items from the two scans by key; holds only items whose other side has not come yet.
+
+    Scans of two tables with the same key schema return keys in much the same order, so what is
+    held stays close to the real differences plus the items the two scans are apart.
+    """
+
+    pending: dict[str, Summary] = field(default_factory=dict)
+    mismatched: list[Difference] = field(default_factory=list)
+    stats: MatchStats = field(default_factory=MatchStats)
+
+    def offer(self, summary: Summary) -> None:
+        if summary.origin is Origin.SOURCE:
+            self.stats.source_items += 1
+        else:
+            self.stats.replica_items += 1
+        identity = key_id(summary.keys)
+        other = self.pending.get(identity)
+        if other is None or other.origin is summary.origin:
+            self.pending[identity] = summary
+            return
+        del self.pending[identity]
+        if summary.expired or other.expired:
+            self.stats.expired += 1
+            return
+        source, replica = (summary, other) if summary.origin is Origin.SOURCE else (other, summary)
+        if source.digest is None:
+            self.mismatched.append(Difference(Kind.UNREPLICABLE, source.keys))
+        elif source.digest != replica.digest:
+            self.mismatched.append(Difference(Kind.DIFFERENT, source.keys))
+        else:
+            self.stats.matched += 1
+
+    def candidates(self) -> list[Difference]:
+        """Every key that looked different once both scans ended; to be confirmed by fresh reads."""
+        found = list(self.mismatched)
+        for summary in self.pending.values():
+            if summary.expired:
+                self.stats.expired += 1
+            elif summary.origin is Origin.REPLICA:
+                found.append(Difference(Kind.EXTRA, summary.keys))
+            elif summary.digest is None:
+                found.append(Difference(Kind.UNREPLICABLE, summary.keys))
+            else:
+                found.append(Difference(Kind.MISSING, summary.keys))
+        self.pending.clear()
+        self.mismatched.clear()
+        return found
+
+
+def count_by_kind(differences: Iterable[Difference]) -> dict[str, int]:
+    counts = {kind.value: 0 for kind in Kind}
+    for difference in differences:
+        counts[difference.kind.value] += 1
+    return counts

@@ -1,0 +1,226 @@
+"""`redrive`: batches named in the failure queue are re-read from moto's stream and applied safely."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from replicator import schema
+from tests.support.cli import FAST, deliver_all, live_harness, run_cli
+from tests.support.faults import error_response
+
+QUEUE = "Users-replication-failures"
+ORDERS = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"
+
+
+def key(user):
+    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
+
+
+def item(user, plan):
+    return {**key(user), "plan": {"S": plan}}
+
+
+def plan_in(client, user):
+    found = client.get_item(TableName="Users", Key=key(user), ConsistentRead=True).get("Item")
+    return None if found is None else found["plan"]["S"]
+
+
+@pytest.fixture
+def queue(regions):
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
+    return sqs, url
+
+
+def failure_record(regions, records):
+    """The invocation record Lambda sends to an on-failure destination: a range, not the records."""
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    (shard,) = streams.describe_stream(StreamArn=regions.stream_arn)["StreamDescription"]["Shards"]
+    return json.dumps(
+        {
+            "requestContext": {
+                "requestId": "316aa6d0-8154-4e4a-9af7-85d5f4a6bc81",
+                "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:Users-replicator",
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": 11,
+            },
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "version": "1.0",
+            "timestamp": "2026-11-27T00:13:49.717Z",
+            "DDBStreamBatchInfo": {
+                "shardId": shard["ShardId"],
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": "2026-11-27T00:13:19Z",
+                "approximateArrivalOfLastRecord": "2026-11-27T00:13:19Z",
+                "batchSize": len(records),
+                "streamArn": regions.stream_arn,
+            },
+        }
+    )
+
+
+def messages_left(sqs, url):
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+def failed_batch(regions, harness, sqs, url):
+    """a, b replicated; then a batch (a->v2, b->v2, c) fails and lands in the queue; then a->v3 replicates."""
+    for user in ("a", "b"):
+        regions.source.put_item(TableName="Users", Item=item(user, "v1"))
+    deliver_all(harness, regions)
+    for user in ("a", "b", "c"):
+        regions.source.put_item(TableName="Users", Item=item(user, "v2"))
+    failed = regions.tap.read_raw()  # never applied: Lambda gave up on them
+    sqs.send_message(QueueUrl=url, MessageBody=failure_record(regions, failed))
+    regions.source.put_item(TableName="Users", Item=item("a", "v3"))
+    deliver_all(harness, regions)
+    return failed
+
+
+REDRIVE = ["--queue-url", QUEUE, "--wait-seconds", "0", *FAST]
+
+
+def test_redrive_replays_a_failed_batch_and_newer_changes_stay(regions, queue, tmp_path):
+    sqs, url = queue
+    harness = live_harness(regions)
+    failed_batch(regions, harness, sqs, url)
+    assert (plan_in(regions.replica, "a"), plan_in(regions.replica, "b"), plan_in(regions.replica, "c")) == (
+        "v3",
+        "v1",
+        None,
+    )
+    report = tmp_path / "redrive.json"
+    # WHEN the failure queue is redriven
+    result = run_cli("redrive", *REDRIVE, "--json", str(report))
+    # THEN the batch's changes are applied, the newer change to a stays, and the message is gone
+    assert result.code == 0, result.stderr
+    assert (plan_in(regions.replica, "a"), plan_in(regions.replica, "b"), plan_in(regions.replica, "c")) == (
+        "v3",
+        "v2",
+        "v2",
+    )
+    assert messages_left(sqs, url) == 0
+    (message,) = json.loads(report.read_text())["messages"]
+    assert (message["verdict"], message["records"]) == ("applied", 3)
+    assert run_cli("check", *FAST).code == 0
+    # AND redriving the same range again changes nothing (it is idempotent)
+    sqs.send_message(QueueUrl=url, MessageBody=failure_record(regions, failed_batch_again(regions)))
+    assert run_cli("redrive", *REDRIVE).code == 0
+    assert plan_in(regions.replica, "a") == "v3"
+
+
+def failed_batch_again(regions):
+    """The same three records as the failed batch: the stream holds a:v1, b:v1, then the batch, then a:v3."""
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    (shard,) = streams.describe_stream(StreamArn=regions.stream_arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=regions.stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return streams.get_records(ShardIterator=iterator)["Records"][2:5]
+
+
+def test_records_the_replicator_rejects_keep_their_message(regions, queue, tmp_path):
+    sqs, url = queue
+    live_harness(regions)
+    # An item the replicator can never copy: it holds the replicator's reserved attribute.
+    regions.source.put_item(
+        TableName="Users", Item={**item("bad", "v1"), schema.VERSION_ATTRIBUTE: {"S": "1"}}
+    )
+    sqs.send_message(QueueUrl=url, MessageBody=failure_record(regions, regions.tap.read_raw()))
+    report = tmp_path / "redrive.json"
+    result = run_cli("redrive", *REDRIVE, "--json", str(report))
+    assert result.code == 1
+    (message,) = json.loads(report.read_text())["messages"]
+    assert message["verdict"] == "failed"
+    assert message["errors"] == {"MetadataCollision": 1}  # from the replicator's own failure log line
+    assert messages_left(sqs, url) == 1
+
+
+def trimmed(client):
+    """The stream no longer holds the range: GetShardIterator answers TrimmedDataAccessException."""
+    if client.meta.service_model.service_name == "dynamodbstreams":
+        client.meta.events.register(
+            "before-send.dynamodb-streams.GetShardIterator",
+            lambda **_: error_response(400, "TrimmedDataAccessException"),
+        )
+
+
+def aged_out_batch(regions, harness, sqs, url):
+    for user in ("a", "b"):
+        regions.source.put_item(TableName="Users", Item=item(user, "v1"))
+    deliver_all(harness, regions)
+    regions.source.put_item(TableName="Users", Item=item("a", "v2"))
+    regions.source.delete_item(TableName="Users", Key=key("b"))
+    sqs.send_message(QueueUrl=url, MessageBody=failure_record(regions, regions.tap.read_raw()))
+
+
+def test_an_aged_out_range_is_repaired_from_the_source_and_reported_by_key(regions, queue, tmp_path):
+    sqs, url = queue
+    aged_out_batch(regions, live_harness(regions), sqs, url)
+    report = tmp_path / "redrive.json"
+    result = run_cli("redrive", *REDRIVE, "--json", str(report), instrument=trimmed)
+    assert result.code == 0, result.stderr
+    document = json.loads(report.read_text())
+    assert document["messages"][0]["verdict"] == "aged_out"
+    repaired = {
+        (r["key"]["user_id"]["S"], r["kind"], r["status"]) for r in document["agedOutRepair"]["repairs"]
+    }
+    assert repaired == {("a", "different", "repaired"), ("b", "extra", "repaired")}
+    assert (plan_in(regions.replica, "a"), plan_in(regions.replica, "b")) == ("v2", None)
+    assert messages_left(sqs, url) == 0
+    assert run_cli("check", *FAST).code == 0
+
+
+def test_without_repair_an_aged_out_range_keeps_its_message(regions, queue):
+    sqs, url = queue
+    aged_out_batch(regions, live_harness(regions), sqs, url)
+    result = run_cli("redrive", *REDRIVE, "--no-repair-aged-out", instrument=trimmed)
+    assert result.code == 1
+    assert "aged out" in result.stderr
+    assert messages_left(sqs, url) == 1
+    assert plan_in(regions.replica, "a") == "v1"
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        pytest.param("not json", "unknown", id="not-json"),
+        pytest.param(json.dumps({"KinesisBatchInfo": {}}), "unknown", id="kinesis"),
+        pytest.param(
+            json.dumps(
+                {
+                    "DDBStreamBatchInfo": {
+                        "shardId": "shardId-1",
+                        "startSequenceNumber": "1",
+                        "endSequenceNumber": "2",
+                        "streamArn": f"{ORDERS}/stream/2026-01-01T00:00:00.000",
+                    }
+                }
+            ),
+            "other_table",
+            id="other-table",
+        ),
+    ],
+)
+def test_messages_it_cannot_use_are_kept_and_reported(regions, queue, tmp_path, body, verdict):
+    sqs, url = queue
+    sqs.send_message(QueueUrl=url, MessageBody=body)
+    report = tmp_path / "redrive.json"
+    result = run_cli("redrive", *REDRIVE, "--json", str(report))
+    assert result.code == 1
+    (message,) = json.loads(report.read_text())["messages"]
+    assert message["verdict"] == verdict and message["detail"]
+    assert messages_left(sqs, url) == 1
