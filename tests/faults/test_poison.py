@@ -11,7 +11,7 @@ from localrun.ledger import key_id
 from localrun.poison import Poison
 from localrun.rig import FaultRig, RigSettings
 from localrun.sequenced import SequencedSettings, SequencedWorkload
-from localrun.validate import require_all
+from localrun.validate import failure_destination_problems, require_all, table_differences
 from tests.faults.conftest import failure_log, running, stream_records
 
 pytestmark = pytest.mark.slow
@@ -90,3 +90,27 @@ def test_a_poison_record_holds_its_shard_up_only_within_the_configured_bounds(ma
         discarded = dt.datetime.fromisoformat(message["timestamp"]).timestamp()
         assert discarded - first_seen[info["startSequenceNumber"]] <= bound
     assert len(rig.failure_messages()) >= 1 and kinds
+
+
+def test_redrive_replays_what_was_only_broken_in_delivery_and_reports_real_poison_by_class(
+    make_rig, tmp_path
+):
+    # GIVEN the poisoned run, its failure queue holding one message per poison record
+    rig, workload, _ = poisoned_run(make_rig)
+    queued = rig.queued_messages()
+    # WHEN the operator redrives it (the stream holds the records as written, not as broken in delivery)
+    result = rig.redrive(tmp_path / "redrive.json")
+    # THEN messages whose records are good in the stream were applied and deleted; those with real
+    # poison (too large, or an attribute named like the metadata) were kept and reported by class
+    assert result.exit_code == 1, result.output
+    entries = (result.document or {})["messages"]
+    assert len(entries) == len(queued)
+    kept = [e for e in entries if e["verdict"] != "applied"]
+    classes = {name for e in kept for name in e.get("errors", {})}
+    assert classes == {poison.ERROR_CLASS[kind] for kind in poison.STAYS_POISON}
+    assert failure_destination_problems(queued, result.document or {}, rig.queue_depth()) == []
+    # AND everything but the real poison is now in the replica, exactly
+    real = {key_id(poison.poison_key(rig.cfg, kind), rig.key_names) for kind in poison.STAYS_POISON}
+    require_all(rig.problems(workload.model, exempt=real))
+    assert not real & rig.replica_items().keys()
+    assert table_differences(rig.source_items(), rig.replica_items(), exempt=real) == []

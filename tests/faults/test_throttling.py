@@ -28,7 +28,7 @@ def test_throttling_and_5xx_bursts_back_off_drop_nothing_and_the_iterator_age_re
         workload.run(200, rate=40)
     # THEN both kinds of fault were injected, many times
     injected = rig.injector.injected
-    assert injected[FaultKind.THROTTLE] >= 30 and injected[FaultKind.SERVER_ERROR] >= 20, injected
+    assert injected[FaultKind.THROTTLE] >= 15 and injected[FaultKind.SERVER_ERROR] >= 10, injected
     # AND nothing was dropped: no failure-destination message, the replica equals the source, no key
     # went backwards, the metrics match what happened (ReplicaThrottles = throttles injected)
     assert rig.failure_messages() == []

@@ -1,45 +1,73 @@
 """The validators are known to bite: a deliberately broken replicator fails them.
 
-The same out-of-order run as scenario 6 (duplicates, old batches late, newer halves first, then a
-late redrive of the oldest batch), against a writer whose version conditions are broken the two
-ways that matter: one that accepts any *different* version (older ones included), and one that
-writes without any condition at all.
+Two scenarios run against a writer whose version conditions are broken the two ways that matter
+(one accepts any *different* version, older ones included; one writes without any condition):
+the out-of-order run of scenario 6 (duplicates, old batches late, newer halves first, then a late
+redelivery of the oldest batch), and the outage of scenario 4, whose ``redrive`` replays old
+batches after newer changes of the same keys were replicated. The operator CLI's redrive writes
+through the same writer, so it is broken too.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from localrun.rig import FaultRig
+from localrun.sequenced import SequencedWorkload
 from localrun.validate import require
 from replicator import writer
 from tests.faults.test_ordering import reordered_run
+from tests.faults.test_outage import outage_run, redrive
 
 pytestmark = pytest.mark.slow
 
+BROKEN = [
+    pytest.param("attribute_not_exists(#v) OR #v <> :v", "#v <> :v", id="accepts-older-versions"),
+    pytest.param(
+        "attribute_not_exists(#v) OR attribute_exists(#v)",
+        "attribute_not_exists(#v) OR attribute_exists(#v)",
+        id="writes-without-its-condition",
+    ),
+]
 
-@pytest.mark.parametrize(
-    ("newer", "older_there"),
-    [
-        pytest.param("attribute_not_exists(#v) OR #v <> :v", "#v <> :v", id="accepts-older-versions"),
-        pytest.param(
-            "attribute_not_exists(#v) OR attribute_exists(#v)",
-            "attribute_not_exists(#v) OR attribute_exists(#v)",
-            id="writes-without-its-condition",
-        ),
-    ],
-)
-def test_a_replicator_with_broken_conditions_fails_the_validators(make_rig, monkeypatch, newer, older_there):
-    # GIVEN a writer whose conditions let older (or equal) versions through
+
+def break_the_writer(monkeypatch, newer: str, older_there: str) -> None:
     monkeypatch.setattr(writer, "_NEWER", newer)
     monkeypatch.setattr(writer, "_OLDER_THERE", older_there)
-    # WHEN the out-of-order scenario runs against it
-    rig, workload = reordered_run(make_rig)
+
+
+def assert_the_validators_fail(rig: FaultRig, workload: SequencedWorkload) -> None:
     problems = rig.problems(workload.model)
-    # THEN the version validator sees accepted writes going backwards (or applied twice) ...
+    # the version validator sees accepted writes going backwards (or applied twice) ...
     with pytest.raises(AssertionError, match=r"went backwards|applied twice"):
         require(problems["versions never go backwards"], "versions")
-    # ... the final state differs from the source (the late redrive of the oldest batch won) ...
+    # ... the final state differs from the source (an old batch delivered late won) ...
     with pytest.raises(AssertionError, match=r"attributes differ|missing in the replica|not in the source"):
         require(problems["replica = source"], "replica = source")
     # ... while the workload itself was right: the source holds exactly what it wrote
     assert problems["ground truth"] == []
+
+
+@pytest.mark.parametrize(("newer", "older_there"), BROKEN)
+def test_out_of_order_delivery_to_a_broken_replicator_fails_the_validators(
+    make_rig, monkeypatch, newer, older_there
+):
+    # GIVEN a writer whose conditions let older (or equal) versions through
+    break_the_writer(monkeypatch, newer, older_there)
+    # WHEN the out-of-order scenario runs against it
+    rig, workload = reordered_run(make_rig)
+    # THEN the validators find what it did wrong
+    assert_the_validators_fail(rig, workload)
+
+
+@pytest.mark.parametrize(("newer", "older_there"), BROKEN[:1])
+def test_a_redrive_through_a_broken_replicator_fails_the_validators(
+    make_rig, monkeypatch, tmp_path, newer, older_there
+):
+    # GIVEN a broken writer, and batches given up during an outage while later changes replicated
+    break_the_writer(monkeypatch, newer, older_there)
+    rig, workload = outage_run(make_rig)
+    # WHEN the operator redrives them
+    redrive(rig, tmp_path)
+    # THEN the old batches overwrote newer states, and the validators say so
+    assert_the_validators_fail(rig, workload)
