@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 import random
 import threading
 import time
@@ -33,9 +32,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
+from localrun.faultwire import body_of, error_response, operation_of, writes_item
 from localrun.ledger import ORIGIN_HEADER
 
 
@@ -71,49 +71,6 @@ class FaultRates:
 
 
 NO_FAULTS = FaultRates()
-
-
-class _Body:
-    def __init__(self, payload: bytes) -> None:
-        self._payload = payload
-
-    def stream(self, **_: Any) -> Any:
-        yield self._payload
-
-
-def error_response(status: int, code: str, message: str = "injected fault") -> AWSResponse:
-    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
-    headers = HTTPHeaders()
-    headers["x-amzn-RequestId"] = "injected"
-    headers["Content-Type"] = "application/x-amz-json-1.0"
-    return AWSResponse("https://injected", status, headers, _Body(body))
-
-
-def operation_of(request: Any) -> str:
-    target = request.headers.get("X-Amz-Target", b"")
-    text = target.decode() if isinstance(target, bytes) else str(target)
-    return text.rsplit(".", 1)[-1]
-
-
-def _body_of(request: Any) -> bytes:
-    body = request.body
-    if isinstance(body, str):
-        return body.encode()
-    return body if isinstance(body, bytes) else b""
-
-
-def writes_item(operation: str, body: bytes, table: str) -> bool:
-    """Whether a request writes an item of ``table`` (not the state table's tombstones or mark)."""
-    if operation not in ("PutItem", "DeleteItem", "TransactWriteItems"):
-        return False
-    request = json.loads(body or b"{}")
-    if operation != "TransactWriteItems":
-        return bool(request.get("TableName") == table)
-    return any(
-        entry.get(action, {}).get("TableName") == table
-        for entry in request.get("TransactItems", [])
-        for action in ("Put", "Delete")
-    )
 
 
 @dataclass(slots=True)
@@ -244,7 +201,7 @@ class FaultInjector:
         operation = operation_of(request)
         if not self._applies(operation):
             return None
-        body = _body_of(request)
+        body = body_of(request)
         delay = 0.0
         self._local.pending = None  # a request that raised before its after-call left one behind
         with self._lock:

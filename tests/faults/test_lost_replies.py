@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 def test_a_retry_after_a_lost_reply_is_recognised_as_already_applied(make_rig):
     # GIVEN 150 writes over 15 keys, and a replica whose replies are lost for 30 % of the requests
     # (the write was applied) and 10 % time out before reaching it (the write was not applied)
-    rig = make_rig(RigSettings(seed=21, rates=FaultRates(lost_reply=0.3, timeout=0.1)))
+    rig = make_rig(RigSettings(seed=21, function_timeout=5.0, rates=FaultRates(lost_reply=0.3, timeout=0.1)))
     workload = rig.workload(SequencedSettings(keys=15, seed=21))
     workload.run(150)
     # WHEN the replicator works through the stream

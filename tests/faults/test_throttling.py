@@ -13,11 +13,11 @@ from tests.faults.conftest import running
 pytestmark = pytest.mark.slow
 
 BURST = FaultRates(throttle=0.55, server_error=0.35)
-BURST_START, BURST_END = 0.5, 3.5
+BURST_START, BURST_END = 0.5, 4.0
 
 
 def test_throttling_and_5xx_bursts_back_off_drop_nothing_and_the_iterator_age_recovers(make_rig):
-    # GIVEN writes at 40/s for 5 s while, from 0.5 s to 3.5 s, 90 % of replica requests are throttled or
+    # GIVEN writes at 40/s for 5.5 s while, from 0.5 s to 4 s, 90 % of replica requests are throttled or
     # answered 500/503, with the deployment's bounded retries (10) and a 2 s function timeout
     rig = make_rig(RigSettings(seed=11, function_timeout=2.0, max_retry_attempts=10))
     workload = rig.workload(SequencedSettings(keys=20, seed=11))
@@ -25,7 +25,7 @@ def test_throttling_and_5xx_bursts_back_off_drop_nothing_and_the_iterator_age_re
     with running(rig):
         start = rig.injector.clock()
         rig.injector.burst(start + BURST_START, start + BURST_END, BURST)
-        workload.run(200, rate=40)
+        workload.run(220, rate=40)
     # THEN both kinds of fault were injected, many times
     injected = rig.injector.injected
     assert injected[FaultKind.THROTTLE] >= 15 and injected[FaultKind.SERVER_ERROR] >= 10, injected
@@ -38,8 +38,8 @@ def test_throttling_and_5xx_bursts_back_off_drop_nothing_and_the_iterator_age_re
     # invocation (a retry loop without backoff makes hundreds of attempts in a second)
     attempts = max(state.max_attempts for state in rig.injector.invocations.values())
     assert 3 <= attempts <= 15
-    # AND the iterator age rose during the burst (records waited ~3 s) and recovered after it (the
+    # AND the iterator age rose during the burst (records waited 3.5 s) and recovered after it (the
     # age has 1 s resolution: ApproximateCreationDateTime is rounded down)
     ages = [seen.iterator_age_ms for seen in rig.replicator_invocations() if seen.iterator_age_ms is not None]
-    assert max(ages) >= 2500, ages
-    assert ages[-1] < 1800, ages
+    assert max(ages) >= 3000, ages
+    assert ages[-1] < 2000, ages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from localrun.faults import FaultInjector, SimulatedCrash, error_response, operation_of
+from localrun.faults import FaultInjector, SimulatedCrash
+from localrun.faultwire import error_response, operation_of
 
 __all__ = ["FaultInjector", "SimulatedCrash", "error_response", "operation_of"]

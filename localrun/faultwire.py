@@ -1,0 +1,51 @@
+"""What injected faults look like on the wire: botocore responses and requests, read and made up."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.awsrequest import AWSResponse, HTTPHeaders
+
+
+class _Body:
+    def __init__(self, payload: bytes) -> None:
+        self._payload = payload
+
+    def stream(self, **_: Any) -> Any:
+        yield self._payload
+
+
+def error_response(status: int, code: str, message: str = "injected fault") -> AWSResponse:
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+    headers = HTTPHeaders()
+    headers["x-amzn-RequestId"] = "injected"
+    headers["Content-Type"] = "application/x-amz-json-1.0"
+    return AWSResponse("https://injected", status, headers, _Body(body))
+
+
+def operation_of(request: Any) -> str:
+    target = request.headers.get("X-Amz-Target", b"")
+    text = target.decode() if isinstance(target, bytes) else str(target)
+    return text.rsplit(".", 1)[-1]
+
+
+def body_of(request: Any) -> bytes:
+    body = request.body
+    if isinstance(body, str):
+        return body.encode()
+    return body if isinstance(body, bytes) else b""
+
+
+def writes_item(operation: str, body: bytes, table: str) -> bool:
+    """Whether a request writes an item of ``table`` (not the state table's tombstones or mark)."""
+    if operation not in ("PutItem", "DeleteItem", "TransactWriteItems"):
+        return False
+    request = json.loads(body or b"{}")
+    if operation != "TransactWriteItems":
+        return bool(request.get("TableName") == table)
+    return any(
+        entry.get(action, {}).get("TableName") == table
+        for entry in request.get("TransactItems", [])
+        for action in ("Put", "Delete")
+    )
