@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from localrun.faults import FaultKind
 from localrun.poison import STAYS_POISON
 from localrun.sequenced import SequencedModel
 
@@ -76,7 +77,11 @@ class SoakResult:
         workload_seconds: float,
         peak_rss_mb: float,
     ) -> SoakResult:
-        faults: Counter[str] = Counter({str(kind): n for kind, n in rig.injector.injected.items()})
+        # The fault layer's own crash count includes the crashes that start a function timeout; the
+        # sandbox counts each kind once (crash: the runtime exited; function-timeout: it hung).
+        faults: Counter[str] = Counter(
+            {str(kind): n for kind, n in rig.injector.injected.items() if kind != FaultKind.CRASH}
+        )
         faults.update({str(kind): n for kind, n in rig.sandbox.counts.items()})
         faults.update({f"usage-metrics {kind}": n for kind, n in rig.metrics_sandbox.counts.items()})
         entries = (redrive.document or {}).get("messages", [])
