@@ -101,6 +101,23 @@ class _Pending:
     lose_reply: bool
 
 
+MOTO_SENDER = "moto_sender"
+"""Attribute of ``client.meta`` naming the before-send handler that stands for moto on that client
+(``tests/support/serial.py`` puts moto behind a lock that way); moto's own handler otherwise."""
+
+
+def _moto_stubber(client: Any) -> Any:
+    """The in-process mock's request handler for ``client``, when moto is installed, else None."""
+    custom = getattr(client.meta, MOTO_SENDER, None)
+    if custom is not None:
+        return custom
+    try:
+        from moto.core.models import botocore_stubber  # noqa: PLC0415 - moto is a test/local dependency
+    except ImportError:
+        return None
+    return botocore_stubber
+
+
 class FaultInjector:
     """Decides per request whether to inject a fault; thread-safe, counts what it injected."""
 
@@ -136,6 +153,14 @@ class FaultInjector:
         self._before: list[Callable[[int, str], AWSResponse | None]] = []
         self._after: list[Callable[[int, str], BaseException | None]] = []
         self._client = client
+        # botocore emits before-send to *every* handler and uses the first response, so with moto's
+        # in-process mock an injected error would still let moto apply the request (a throttle
+        # would act as a lost reply). The mock's handler is therefore taken off this client and
+        # called by ours only when no fault answers. Over HTTP (the embedded server) the mock is
+        # not active and the request is sent as usual.
+        self._moto = _moto_stubber(client)
+        if self._moto is not None:
+            client.meta.events.unregister("before-send", self._moto)
         client.meta.events.register("before-send.dynamodb", self._before_send)
         client.meta.events.register("after-call.dynamodb", self._after_call)
 
@@ -143,6 +168,8 @@ class FaultInjector:
         """Stop injecting: unregister from the client's events."""
         self._client.meta.events.unregister("before-send.dynamodb", self._before_send)
         self._client.meta.events.unregister("after-call.dynamodb", self._after_call)
+        if self._moto is not None:
+            self._client.meta.events.register("before-send", self._moto)
 
     # -- time windows and invocations -----------------------------------------------------------
 
@@ -197,7 +224,14 @@ class FaultInjector:
         self._seen[digest] += 1
         return random.Random(f"{self.seed}:{operation}:{digest}:{occurrence}"), digest  # noqa: S311
 
-    def _before_send(self, request: Any, **_: Any) -> AWSResponse | None:
+    def _before_send(self, request: Any, **kwargs: Any) -> Any:
+        response = self._inject(request)
+        if response is None and self._moto is not None:
+            return self._moto(request=request, **kwargs)
+        return response
+
+    def _inject(self, request: Any) -> AWSResponse | None:
+        """An injected answer, an exception, or None to let the request through."""
         operation = operation_of(request)
         if not self._applies(operation):
             return None

@@ -200,3 +200,19 @@ def test_a_timeout_hangs_past_the_function_timeout_after_the_handler_is_done():
     )
     assert sandbox(batch(1), Context("a")) == {"late": True}
     assert waits == [2.5] and sandbox.counts == {SandboxFault.TIMEOUT: 1}
+
+
+def test_an_injected_error_is_not_also_applied_by_the_in_process_mock(regions):
+    # botocore gives every before-send handler the request; moto's mock must not run it too.
+    client = boto3.client(
+        "dynamodb", region_name="eu-west-1", config=Config(retries={"total_max_attempts": 1})
+    )
+    injector = FaultInjector(client).throttle_first(1)
+    item = {"user_id": {"S": "a"}, "timestamp": {"N": "1"}}
+    with pytest.raises(ClientError, match="ProvisionedThroughputExceeded"):
+        client.put_item(TableName="Users", Item=item)
+    assert regions.replica.scan(TableName="Users")["Count"] == 0
+    client.put_item(TableName="Users", Item=item)  # the next request goes through to moto
+    assert regions.replica.scan(TableName="Users")["Count"] == 1
+    injector.remove()
+    client.put_item(TableName="Users", Item=item)  # and moto still answers once we are gone
