@@ -136,8 +136,8 @@ def memory(quick: bool) -> dict[str, Any]:
     small = lambda_records(2000 if quick else 10_000)
     small_event_bytes = len(json.dumps({"Records": small}))
     small_peak = _peak_bytes(small)
-    big_count = 4 if quick else 10
-    big = lambda_records(big_count, payload_bytes=190_000)  # NEW + OLD images: ~380 KB per record
+    big_count = 3 if quick else 8
+    big = lambda_records(big_count, payload_bytes=395_000)  # items near 400 KB, NEW + OLD images each
     big_record_bytes = len(json.dumps(big[0]))
     big_peak = _peak_bytes(big)
     per_big = big_peak / big_count

@@ -159,8 +159,8 @@ Peak Python memory (tracemalloc) of one replicator invocation, from the event's 
 |---|---|
 | {m["small_records"]} small records: event size | {m["small_event_mb"]} MB |
 | {m["small_records"]} small records: peak | {m["small_peak_mb"]} MB ({m["small_peak_kb_per_record"]} KB per record) |
-| records with ~400 KB of images: size in the event | {m["big_record_kb"]} KB each |
-| records with ~400 KB of images: peak | {m["big_peak_kb_per_record"]} KB per record |
+| records of items near 400 KB (new and old image): size in the event | {m["big_record_kb"]} KB each |
+| records of items near 400 KB: peak | {m["big_peak_kb_per_record"]} KB per record |
 | largest such batch in {m["lambda_memory_mb"]} MB (minus ~100 MB of runtime) | {m["largest_big_batch_in_memory"]} records |
 | largest such batch Lambda can deliver (6 MB invocation payload) | **{m["largest_big_batch_in_payload"]} records** |
 
