@@ -12,15 +12,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from botocore.awsrequest import AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSResponse
 
-
-class _Body:
-    def __init__(self, payload: bytes) -> None:
-        self._payload = payload
-
-    def stream(self, **_: Any) -> Any:
-        yield self._payload
+from localrun.faultwire import json_response, operation_of
 
 
 class LatencyBackend:
@@ -35,8 +29,7 @@ class LatencyBackend:
         client.meta.events.register("before-send.dynamodb", self._answer)
 
     def _answer(self, request: Any, **_: Any) -> AWSResponse:
-        target = request.headers.get("X-Amz-Target", b"")
-        operation = (target.decode() if isinstance(target, bytes) else str(target)).rsplit(".", 1)[-1]
+        operation = operation_of(request)
         with self._lock:
             self.calls[operation] += 1
             self.in_flight += 1
@@ -44,7 +37,4 @@ class LatencyBackend:
         time.sleep(self.latency)
         with self._lock:
             self.in_flight -= 1
-        headers = HTTPHeaders()
-        headers["Content-Type"] = "application/x-amz-json-1.0"
-        headers["x-amzn-RequestId"] = "bench"
-        return AWSResponse("https://bench", 200, headers, _Body(b"{}"))
+        return json_response(200, b"{}")

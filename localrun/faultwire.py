@@ -16,12 +16,17 @@ class _Body:
         yield self._payload
 
 
-def error_response(status: int, code: str, message: str = "injected fault") -> AWSResponse:
-    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+def json_response(status: int, body: bytes) -> AWSResponse:
+    """A DynamoDB (JSON 1.0) response made up on the client: botocore parses it as if it came back."""
     headers = HTTPHeaders()
     headers["x-amzn-RequestId"] = "injected"
     headers["Content-Type"] = "application/x-amz-json-1.0"
     return AWSResponse("https://injected", status, headers, _Body(body))
+
+
+def error_response(status: int, code: str, message: str = "injected fault") -> AWSResponse:
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+    return json_response(status, body)
 
 
 def operation_of(request: Any) -> str:
