@@ -29,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbstream import Item, key_hash
 from replicator import classify, schema, version
-from replicator.writer import ReplicaWriter
+from replicator.writer import ReplicaWriter, stored_version
 
 _NAMES = {"#v": schema.VERSION_ATTRIBUTE}
 
@@ -50,10 +50,7 @@ class ReplicaState:
 
     @property
     def item_version(self) -> str | None:
-        if self.item is None:
-            return None
-        value = self.item.get(schema.VERSION_ATTRIBUTE)
-        return value.get("S") if isinstance(value, Mapping) else None
+        return stored_version(self.item)
 
 
 def repair_version(state: ReplicaState, watermark: str | None) -> str:
@@ -73,12 +70,12 @@ class Reconciler:
     def read_watermark(self, source_table: str) -> str | None:
         key = {schema.STATE_PARTITION_KEY: {"S": schema.watermark_pk(source_table)}}
         item = self._get(self.tables.state, key)
-        return _version_of(item)
+        return stored_version(item)
 
     def read_state(self, keys: Item) -> ReplicaState:
         item = self._get(self.tables.replica, dict(keys))
         tombstone = self._get(self.tables.state, _tombstone_key(keys))
-        return ReplicaState(item=item, tombstone_version=_version_of(tombstone))
+        return ReplicaState(item=item, tombstone_version=stored_version(tombstone))
 
     def _get(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
         try:
@@ -147,13 +144,6 @@ class Reconciler:
 
 def _tombstone_key(keys: Item) -> dict[str, Any]:
     return {schema.STATE_PARTITION_KEY: {"S": schema.tombstone_pk(key_hash(keys))}}
-
-
-def _version_of(item: Mapping[str, Any] | None) -> str | None:
-    if not item:
-        return None
-    value = item.get(schema.VERSION_ATTRIBUTE)
-    return value.get("S") if isinstance(value, Mapping) else None
 
 
 def _expect_item(keys: Item, observed: ReplicaState) -> tuple[str, dict[str, Any]]:

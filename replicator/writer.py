@@ -42,7 +42,8 @@ class Outcome(enum.StrEnum):
     DELETED_LATER = "deleted_later"
 
 
-def _stored_version(item: Mapping[str, Any] | None) -> str | None:
+def stored_version(item: Mapping[str, Any] | None) -> str | None:
+    """The ``repl:version`` of a replica item or state row, or None when absent."""
     if not item:
         return None
     value = item.get(schema.VERSION_ATTRIBUTE)
@@ -114,7 +115,7 @@ class ReplicaWriter:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != _CCF:
                 raise
-            stored = _stored_version(exc.response.get("Item"))  # type: ignore[arg-type]
+            stored = stored_version(exc.response.get("Item"))  # type: ignore[arg-type]
             return None if stored is None else _compare(stored, version)
 
     def _put_guarded(self, write: Write, item: dict[str, Any]) -> Outcome:
@@ -202,12 +203,12 @@ class ReplicaWriter:
             raise classify.from_code("TransactionCanceledException", status=400) from exc
         item_code, tomb_code = codes
         if item_code == "ConditionalCheckFailed":
-            stored = _stored_version(reasons[0].get("Item"))
+            stored = stored_version(reasons[0].get("Item"))
             return Outcome.STALE if stored is None else _compare(stored, version)
         if tomb_code == "ConditionalCheckFailed":
             if tombstone_wins is not None:
                 return tombstone_wins
-            stored = _stored_version(reasons[1].get("Item"))
+            stored = stored_version(reasons[1].get("Item"))
             return Outcome.STALE if stored is None else _compare(stored, version)
         failing = next((i for i, code in enumerate(codes) if code != "None"), 0)
         raise classify.from_code(codes[failing], str(reasons[failing].get("Message", ""))) from exc
