@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from localrun.lambda_context import LambdaContext, function_arn
 from replicator import schema
 from replicator.apply import Executor
 from replicator.handler import Replicator, build_replicator
 from replicator.settings import from_environ
 from tests.support.emf import EmfDocument, parse_output, totals
-from tests.support.lambda_context import FakeLambdaContext
 
 BASE_ENV = {"REPLICA_TABLE_NAME": "Users", "REPLICA_REGION": "eu-west-1"}
 
@@ -57,7 +58,13 @@ class Harness:
             self.replicator.executor = Executor(max_workers=8, min_attempt_seconds=0.0, sleep=lambda _: None)
 
     def deliver(self, event: Mapping[str, Any], *, timeout: float = 60.0) -> dict[str, Any]:
-        return self.replicator.handle(event, FakeLambdaContext(timeout_seconds=timeout))
+        context = LambdaContext(
+            function_name="test-replicator",
+            memory_limit_in_mb=1024,
+            invoked_function_arn=function_arn("test-replicator", "us-east-1"),
+            deadline=time.monotonic() + timeout,
+        )
+        return self.replicator.handle(event, context)
 
     def failed_sequences(self, response: Mapping[str, Any]) -> list[str]:
         return [item["itemIdentifier"] for item in response["batchItemFailures"]]
