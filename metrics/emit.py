@@ -7,7 +7,7 @@ exactly the series the catalogue and the dashboards name. Nothing but metric val
 dimension values is written: no properties, so nothing of an item can leak into the logs.
 
 Limits kept here (EMF specification): at most 100 metrics per document (we emit at most five),
-at most 100 values per metric (:func:`representative_values`), at most 30 dimension keys (the
+at most 100 values per metric (:func:`telemetry.emf.downsample`), at most 30 dimension keys (the
 catalogue uses three at most). A batch of any size therefore yields a number of documents
 bounded by the configuration: 1 + 3 event names + segments + 3 x tracked attributes for the
 rate metrics, and 1 + segments for ActiveUsers, per table.
@@ -53,11 +53,6 @@ class Series:
         return cls(spec, tuple(dimensions.items()), tuple(values))
 
 
-def representative_values(values: Sequence[float], limit: int = MAX_VALUES) -> list[float]:
-    """At most ``limit`` values standing for the distribution of ``values`` (see telemetry.emf)."""
-    return downsample(values, limit)
-
-
 def rate_series(table: str, agg: TableAggregate, settings: Settings) -> list[Series]:
     """Every metric of a batch except ActiveUsers. The table-level counters are always published
     (zeros included, so alarms see a value); the breakdowns only where something happened."""
@@ -68,9 +63,9 @@ def rate_series(table: str, agg: TableAggregate, settings: Settings) -> list[Ser
         Series.of(c.MALFORMED_RECORDS, t, [agg.malformed]),
     ]
     if agg.item_sizes:
-        out.append(Series.of(c.ITEM_SIZE, t, representative_values(agg.item_sizes)))
+        out.append(Series.of(c.ITEM_SIZE, t, downsample(agg.item_sizes)))
     if agg.lags_ms:
-        out.append(Series.of(c.CHANGE_LAG, t, representative_values(agg.lags_ms)))
+        out.append(Series.of(c.CHANGE_LAG, t, downsample(agg.lags_ms)))
     for event_name, count in sorted(agg.by_event.items()):
         out.append(Series.of(c.ITEM_CHANGES, {**t, c.EVENT_NAME: event_name.value}, [count]))
     if settings.segmented:

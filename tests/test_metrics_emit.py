@@ -20,13 +20,13 @@ from metrics.emit import (
     cloudwatch_timestamp,
     rate_series,
     render,
-    representative_values,
 )
 from metrics.errors import EmissionError
 from metrics.settings import Settings
 from metrics.sketch import DistinctCounter, hash64
 from telemetry import catalogue as c
 from telemetry.catalogue import ChangeType
+from telemetry.emf import downsample
 from tests.support.emf import parse_output, totals
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -37,7 +37,7 @@ SETTINGS = Settings(
 
 @given(st.lists(st.integers(min_value=0, max_value=10**9), max_size=3000))
 def test_representative_values_keep_extremes_and_ranks(values):
-    reps = representative_values(values)
+    reps = downsample(values)
 
     assert len(reps) == min(len(values), MAX_VALUES)
     if len(values) <= MAX_VALUES:
