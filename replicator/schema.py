@@ -22,6 +22,12 @@ STATE_TTL_ATTRIBUTE = "expires_at"
 TOMBSTONE_PREFIX = "tomb#"
 WATERMARK_PREFIX = "watermark#"
 
+MIN_TOMBSTONE_RETENTION_HOURS = 25
+"""A tombstone must outlive every stream record of its key: DynamoDB Streams keeps records for 24
+hours (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html), so a replayed
+INSERT older than a delete always meets that delete's tombstone. Shorter retention allows resurrection."""
+MAX_TOMBSTONE_RETENTION_HOURS = 24 * 365
+
 VERSION_WIDTH = 40
 """Stream sequence numbers are at most 40 digits long (DynamoDB Streams API reference)."""
 

@@ -9,7 +9,12 @@ from enum import StrEnum
 from urllib.parse import urlparse
 
 from replicator.errors import ConfigurationError
-from replicator.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
+from replicator.schema import (
+    LEGACY_GLOBAL_TABLE_PREFIX,
+    MAX_TOMBSTONE_RETENTION_HOURS,
+    MIN_TOMBSTONE_RETENTION_HOURS,
+    VERSION_ATTRIBUTE,
+)
 from telemetry.catalogue import DEFAULT_REPLICATION_NAMESPACE
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -37,6 +42,22 @@ class Settings:
     max_concurrent_writes: int = 64
     metrics_namespace: str = DEFAULT_REPLICATION_NAMESPACE
 
+    def __post_init__(self) -> None:
+        # Checked here as well as in from_environ: a Settings built by hand (the CLI's redrive, a
+        # test) must not skip the minimum that protects against resurrection.
+        _in_range("TOMBSTONE_RETENTION_HOURS", self.tombstone_retention_hours, *_RETENTION_HOURS)
+        _in_range("MAX_CONCURRENT_WRITES", self.max_concurrent_writes, *_CONCURRENT_WRITES)
+
+
+_RETENTION_HOURS = (MIN_TOMBSTONE_RETENTION_HOURS, MAX_TOMBSTONE_RETENTION_HOURS)
+_CONCURRENT_WRITES = (1, 512)
+
+
+def _in_range(name: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be between {low} and {high}; got {value}")
+    return value
+
 
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
@@ -55,9 +76,7 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
         raise ConfigurationError(
             f"{name} must be a whole number between {low} and {high}; got {raw!r}"
         ) from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}; got {value}")
-    return value
+    return _in_range(name, value, low, high)
 
 
 def _table(env: Mapping[str, str], name: str, value: str) -> str:
@@ -105,7 +124,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         role_arn=role,
         ttl_policy=policy,
         exclude_attributes=excluded,
-        tombstone_retention_hours=_integer(env, "TOMBSTONE_RETENTION_HOURS", 72, 25, 24 * 365),
-        max_concurrent_writes=_integer(env, "MAX_CONCURRENT_WRITES", 64, 1, 512),
+        tombstone_retention_hours=_integer(env, "TOMBSTONE_RETENTION_HOURS", 72, *_RETENTION_HOURS),
+        max_concurrent_writes=_integer(env, "MAX_CONCURRENT_WRITES", 64, *_CONCURRENT_WRITES),
         metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or DEFAULT_REPLICATION_NAMESPACE,
     )

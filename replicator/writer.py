@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbstream import EventName
 from replicator import classify, schema
+from replicator.errors import ConfigurationError
 from replicator.plan import Action, Write
 
 if TYPE_CHECKING:
@@ -59,6 +60,16 @@ class ReplicaTables:
     replica: str
     state: str
     tombstone_retention_seconds: int
+
+    def __post_init__(self) -> None:
+        # Enforced where tombstones are written, so no caller (handler, CLI, tests) can bypass it.
+        low, high = schema.MIN_TOMBSTONE_RETENTION_HOURS, schema.MAX_TOMBSTONE_RETENTION_HOURS
+        if not low * 3600 <= self.tombstone_retention_seconds <= high * 3600:
+            raise ConfigurationError(
+                f"tombstone retention must be between {low} and {high} hours (longer than the stream's "
+                f"24 h, or a replayed INSERT could resurrect a deleted item); "
+                f"got {self.tombstone_retention_seconds / 3600:g} hours"
+            )
 
 
 class ReplicaWriter:

@@ -19,6 +19,9 @@ from replicator.cli.main import main
 from replicator.cli.progress import Progress
 from replicator.cli.redrive import RangeStatus, read_range
 from replicator.cli.scan import TokenBucket, estimate_units
+from replicator.errors import ConfigurationError
+from replicator.settings import Settings
+from replicator.writer import ReplicaTables
 
 STREAM = "arn:aws:dynamodb:us-east-2:123456789012:table/Users/stream/2019-11-14T00:04:06.388"
 LAMBDA_RECORD = {
@@ -232,3 +235,29 @@ def test_python_dash_m_replicator_runs_the_cli():
     )
     assert done.returncode == 0
     assert "failure queue" in done.stdout
+
+
+@pytest.mark.parametrize("command", ["repair", "backfill", "redrive", "check"])
+@pytest.mark.parametrize("hours", ["0", "-5", "24", "ten"])
+def test_a_tombstone_retention_within_the_streams_24_hours_is_refused(command, hours, capsys):
+    # GIVEN a retention that would let a replayed INSERT outlive its delete's tombstone
+    argv = [command, "--source", "us-east-1/Users", "--replica", "eu-west-1/Users"]
+    extra = ["--queue-url", "q"] if command == "redrive" else []
+    # WHEN the command is parsed
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, *extra, "--tombstone-retention-hours", hours])
+    # THEN it stops before touching AWS, naming the option and the rule
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "--tombstone-retention-hours" in err and ("25" in err or "whole number" in err)
+
+
+def test_the_writer_refuses_a_tombstone_retention_shorter_than_the_stream():
+    with pytest.raises(ConfigurationError, match="between 25 and 8760 hours"):
+        ReplicaTables("Users", "Users-replication-state", 24 * 3600)
+    assert ReplicaTables("Users", "Users-replication-state", 25 * 3600).tombstone_retention_seconds == 90000
+
+
+def test_hand_built_replicator_settings_are_validated_too():
+    with pytest.raises(ConfigurationError, match="TOMBSTONE_RETENTION_HOURS must be between 25"):
+        Settings("Users", "eu-west-1", "Users-replication-state", tombstone_retention_hours=0)

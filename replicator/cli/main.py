@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from replicator.cli import commands
 from replicator.cli.commands import ERROR, Runtime
 from replicator.cli.errors import CliError
+from replicator.schema import MAX_TOMBSTONE_RETENTION_HOURS, MIN_TOMBSTONE_RETENTION_HOURS
 
 COMMON_EPILOG = """\
 Tables are given as REGION/TABLE. Each side may use its own --*-profile or --*-role-arn (another
@@ -84,9 +85,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--tombstone-retention-hours",
         metavar="HOURS",
-        type=int,
+        type=_retention_hours,
         default=72,
-        help="as the replicator's setting (default 72)",
+        help=f"as the replicator's setting (default 72; {MIN_TOMBSTONE_RETENTION_HOURS} to "
+        f"{MAX_TOMBSTONE_RETENTION_HOURS}: tombstones must outlive the stream's 24 hours)",
     )
     group.add_argument(
         "--retry-seconds",
@@ -95,6 +97,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=300.0,
         help="seconds one read or write is retried through throttling before the command fails (default 300)",
     )
+
+
+def _retention_hours(text: str) -> int:
+    low, high = MIN_TOMBSTONE_RETENTION_HOURS, MAX_TOMBSTONE_RETENTION_HOURS
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of hours; got {text!r}") from None
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"must be between {low} and {high} hours (tombstones must outlive the stream's 24 hours, "
+            f"or a replayed INSERT could bring a deleted item back); got {value}"
+        )
+    return value
 
 
 def _scanning(parser: argparse.ArgumentParser) -> None:
