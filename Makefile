@@ -61,7 +61,7 @@ bench-quick: $(STAMP)  ## a short run of every benchmark (smoke test)
 	$(PY) -m bench --quick --output /tmp/benchmarks-quick.md
 
 soak: $(STAMP)  ## long fault-injection run; rewrites docs/reliability.md
-	$(PY) -m localrun.soak $(ARGS)
+	$(PY) -m faultlab.soak $(ARGS)
 
 lock:  ## re-resolve requirements/dev.in into exact pins
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
-from localrun.faultwire import json_response, operation_of
+from faultlab.wire import json_response, operation_of
 
 
 class LatencyBackend:

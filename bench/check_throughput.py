@@ -38,7 +38,7 @@ import boto3
 from botocore.config import Config
 
 from cdk.config import load as load_config
-from localrun.tables import create_replica_tables, create_source_table
+from localrun.aws.tables import create_replica_tables, create_source_table
 from replicator import schema, version
 from replicator.cli.commands import Runtime
 from replicator.cli.main import main as cli

@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from localrun import components as parts
-from localrun.clients import AwsClients
-from localrun.demo import Demo, DemoOptions
-from localrun.function import HandlerFactory
-from localrun.server import EmbeddedServer
+from localrun.aws.clients import AwsClients
+from localrun.aws.server import EmbeddedServer
+from localrun.demo.run import Demo, DemoOptions
+from localrun.invoke import handlers as parts
+from localrun.invoke.function import HandlerFactory
 from replicator import handler as replicator_handler
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from cdk.config import ConfigError
 from cdk.config import load as load_config
-from localrun import components as parts
-from localrun.clients import AwsClients
-from localrun.demo import Demo, DemoOptions
+from localrun.aws.clients import AwsClients
+from localrun.demo.run import Demo, DemoOptions
 from localrun.esm import StartingPosition
+from localrun.invoke import handlers as parts
 from localrun.serve import ServeOptions, serve
 
 DEMO_HELP = """\

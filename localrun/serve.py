@@ -16,15 +16,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cdk.config import DeploymentConfig
-from localrun import components as parts
-from localrun.capture import OutputRouter
-from localrun.clients import AwsClients
-from localrun.cwmetrics import MetricsHub
+from localrun.aws.clients import AwsClients
+from localrun.cloudwatch.metrics import MetricsHub
+from localrun.cloudwatch.observe import RunnerTelemetry
+from localrun.demo.report import progress_line
 from localrun.esm import CheckpointStore, EventSourceMapping, SqsDestination, StartingPosition, StreamRunner
 from localrun.esm.failure import FailureDestination
 from localrun.esm.settings import metrics_mapping, replicator_mapping
-from localrun.observe import RunnerTelemetry
-from localrun.report import progress_line
+from localrun.invoke import handlers as parts
+from localrun.invoke.capture import OutputRouter
 
 
 @dataclass(frozen=True, slots=True)

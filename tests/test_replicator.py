@@ -9,7 +9,7 @@ from typing import Any, cast
 import boto3
 import pytest
 
-from localrun.tables import create_replica_tables
+from localrun.aws.tables import create_replica_tables
 from replicator import errors, schema
 from replicator import handler as entry
 from replicator.errors import ConfigurationError

@@ -33,7 +33,7 @@ from moto import mock_aws
 
 from cdk.config import load as load_config
 from ddbstream.attributes import item_from_event
-from localrun.tables import create_replica_tables, create_source_table
+from localrun.aws.tables import create_replica_tables, create_source_table
 from replicator import schema, writer
 from replicator.apply import Executor
 from replicator.handler import Replicator, build_replicator

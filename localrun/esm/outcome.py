@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from localrun.esm.records import PendingRecord
-from localrun.function import Invocation
+from localrun.invoke.function import Invocation
 
 UNHANDLED = "Unhandled"
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from localrun.esm.failure import Condition
-from localrun.function import Function, Invocation
+from localrun.invoke.function import Function, Invocation
 
 Invoker = Callable[[dict[str, Any]], Invocation]
 

@@ -34,7 +34,7 @@ from localrun.esm.ports import Invoker, Observer, exponential_backoff
 from localrun.esm.records import PendingRecord
 from localrun.esm.settings import MappingSettings
 from localrun.esm.window import OpenWindow
-from localrun.function import Function
+from localrun.invoke.function import Function
 
 log = logging.getLogger(__name__)
 

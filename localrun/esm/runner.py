@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from localrun.capture import OutputRouter
 from localrun.esm.checkpoints import CheckpointStore
 from localrun.esm.failure import FailureDestination, NoDestination
 from localrun.esm.ports import Observer, QuietObserver, exponential_backoff
@@ -23,7 +22,8 @@ from localrun.esm.processor import ShardProcessor
 from localrun.esm.records import PendingRecord
 from localrun.esm.settings import MappingSettings, StartingPosition
 from localrun.esm.shards import ShardInfo, ShardReader, list_shards, ready_shards
-from localrun.function import Function, Invocation, invoke
+from localrun.invoke.capture import OutputRouter
+from localrun.invoke.function import Function, Invocation, invoke
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient

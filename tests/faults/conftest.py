@@ -12,8 +12,8 @@ from unittest import mock
 
 import pytest
 
-from localrun.rig import FaultRig, RigSettings
-from localrun.validate import emf_values
+from faultlab.rig import FaultRig, RigSettings
+from faultlab.validate import emf_values
 from telemetry import catalogue as c
 from tests.support.streams import StreamTap
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from localrun import payloads
-from localrun.faults import FaultRates
-from localrun.rig import RigSettings
-from localrun.sequenced import SequencedSettings
-from localrun.validate import require_all, without_metadata
+from faultlab import payloads
+from faultlab.faults import FaultRates
+from faultlab.rig import RigSettings
+from faultlab.sequenced import SequencedSettings
+from faultlab.validate import require_all, without_metadata
 from tests.faults.conftest import running
 
 pytestmark = pytest.mark.slow

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from localrun.faults import FaultKind
-from localrun.function import EXIT_ERROR, TIMEOUT_ERROR
-from localrun.rig import RigSettings
-from localrun.sandbox import SandboxFault, SandboxRates
-from localrun.sequenced import SequencedSettings
-from localrun.validate import require_all
+from faultlab.faults import FaultKind
+from faultlab.rig import RigSettings
+from faultlab.sandbox import SandboxFault, SandboxRates
+from faultlab.sequenced import SequencedSettings
+from faultlab.validate import require_all
+from localrun.invoke.function import EXIT_ERROR, TIMEOUT_ERROR
 from tests.faults.conftest import running, skip_reasons
 
 pytestmark = pytest.mark.slow

@@ -9,9 +9,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-from localrun.faults import FaultInjector, FaultKind, FaultRates, SimulatedCrash
-from localrun.ledger import ORIGIN_HEADER
-from localrun.sandbox import FaultySandbox, SandboxFault, SandboxRates
+from faultlab.faults import FaultInjector, FaultKind, FaultRates, SimulatedCrash
+from faultlab.ledger import ORIGIN_HEADER
+from faultlab.sandbox import FaultySandbox, SandboxFault, SandboxRates
 
 TABLE = "Users"
 # As the replicator's client: botocore retries nothing, so every injected fault reaches the caller.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from localrun.faults import FaultKind, FaultRates
-from localrun.rig import RigSettings
-from localrun.sequenced import SequencedSettings
-from localrun.validate import require_all
+from faultlab.faults import FaultKind, FaultRates
+from faultlab.rig import RigSettings
+from faultlab.sequenced import SequencedSettings
+from faultlab.validate import require_all
 from tests.faults.conftest import failure_log, running, skip_reasons
 
 pytestmark = pytest.mark.slow

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from localrun.rig import FaultRig, RigSettings
-from localrun.sandbox import SandboxFault, SandboxRates
-from localrun.sequenced import SequencedSettings, SequencedWorkload
-from localrun.validate import require_all
+from faultlab.rig import FaultRig, RigSettings
+from faultlab.sandbox import SandboxFault, SandboxRates
+from faultlab.sequenced import SequencedSettings, SequencedWorkload
+from faultlab.validate import require_all
 from tests.faults.conftest import running, skip_reasons
 
 pytestmark = pytest.mark.slow

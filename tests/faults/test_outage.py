@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from localrun.faults import FaultKind
-from localrun.operator import CliRun
-from localrun.rig import FaultRig, RigSettings
-from localrun.sequenced import SequencedSettings, SequencedWorkload
-from localrun.validate import require_all, table_differences
+from faultlab.faults import FaultKind
+from faultlab.operator import CliRun
+from faultlab.rig import FaultRig, RigSettings
+from faultlab.sequenced import SequencedSettings, SequencedWorkload
+from faultlab.validate import require_all, table_differences
 from tests.faults.conftest import running
 
 pytestmark = pytest.mark.slow

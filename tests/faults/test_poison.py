@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from localrun import poison
-from localrun.ledger import key_id
-from localrun.poison import Poison
-from localrun.rig import FaultRig, RigSettings
-from localrun.sequenced import SequencedSettings, SequencedWorkload
-from localrun.validate import failure_destination_problems, require_all, table_differences
+from faultlab import poison
+from faultlab.ledger import key_id
+from faultlab.poison import Poison
+from faultlab.rig import FaultRig, RigSettings
+from faultlab.sequenced import SequencedSettings, SequencedWorkload
+from faultlab.validate import failure_destination_problems, require_all, table_differences
 from tests.faults.conftest import failure_log, running, stream_records
 
 pytestmark = pytest.mark.slow

@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
-from localrun import poison
-from localrun.faults import FaultRates
-from localrun.payloads import Sentinels
-from localrun.poison import Poison
-from localrun.rig import RigSettings
-from localrun.sandbox import SandboxRates
-from localrun.sequenced import SequencedSettings
-from localrun.validate import sentinel_hits
+from faultlab import poison
+from faultlab.faults import FaultRates
+from faultlab.payloads import Sentinels
+from faultlab.poison import Poison
+from faultlab.rig import RigSettings
+from faultlab.sandbox import SandboxRates
+from faultlab.sequenced import SequencedSettings
+from faultlab.validate import sentinel_hits
 from tests.faults.conftest import running
 
 pytestmark = pytest.mark.slow

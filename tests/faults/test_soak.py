@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from localrun import soak
-from localrun.soakreport import BEGIN, END, write_section
+from faultlab import soak
+from faultlab.soakreport import BEGIN, END, write_section
 
 
 def test_every_period_has_a_burst_a_short_outage_and_every_other_one_a_long_outage():

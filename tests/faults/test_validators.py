@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from cdk.config import load as load_config
-from localrun.faults import InvocationFaults
-from localrun.ledger import AcceptedWrite, ReplicaLedger, key_id
-from localrun.observations import InvocationSeen
-from localrun.sequenced import SeqOp, SequencedModel, SequencedSettings
-from localrun.validate import (
+from faultlab.faults import InvocationFaults
+from faultlab.ledger import AcceptedWrite, ReplicaLedger, key_id
+from faultlab.observations import InvocationSeen
+from faultlab.sequenced import SeqOp, SequencedModel, SequencedSettings
+from faultlab.validate import (
     accounting_problems,
     failure_destination_problems,
     require,

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from localrun.rig import FaultRig
-from localrun.sequenced import SequencedWorkload
-from localrun.validate import require
+from faultlab.rig import FaultRig
+from faultlab.sequenced import SequencedWorkload
+from faultlab.validate import require
 from replicator import writer
 from tests.faults.test_ordering import reordered_run
 from tests.faults.test_outage import outage_run, redrive

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from localrun import components as parts
+from localrun.invoke import handlers as parts
 from replicator.schema import VERSION_ATTRIBUTE
 
 

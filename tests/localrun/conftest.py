@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
-from localrun.capture import OutputRouter
 from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings, SqsDestination
-from localrun.function import Function
+from localrun.invoke.capture import OutputRouter
+from localrun.invoke.function import Function
 from tests.conftest import Regions
 from tests.localrun.helpers import Clock
 

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from localrun.esm.records import PendingRecord
-from localrun.function import Invocation
+from localrun.invoke.function import Invocation
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000"
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from localrun.components import replicator_environment
 from localrun.esm.settings import MappingSettings, metrics_mapping, replicator_mapping
+from localrun.invoke.handlers import replicator_environment
 from tests.support.cdk_app import Synthesized
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from localrun import cli
-from localrun import components as parts
+from localrun.invoke import handlers as parts
 
 
 def test_the_demo_help_names_every_option():
@@ -45,6 +45,6 @@ def test_a_missing_part_of_the_system_is_named_and_exits_2(monkeypatch, capsys):
 
 def test_a_handler_module_without_the_factory_is_reported():
     with pytest.raises(parts.MissingComponent, match="create_handler"):
-        parts._factory("localrun.server")
+        parts._factory("localrun.aws.server")
     with pytest.raises(parts.MissingComponent, match="cannot be imported"):
         parts._factory("no_such_package.handler")

@@ -13,7 +13,7 @@ from unittest import mock
 import boto3
 import pytest
 
-from localrun.demo import Demo, DemoOptions
+from localrun.demo.run import Demo, DemoOptions
 from replicator.schema import VERSION_ATTRIBUTE
 from tests.localrun.collaborators import system_components
 

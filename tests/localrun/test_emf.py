@@ -11,10 +11,10 @@ from aws_embedded_metrics.logger.metrics_context import MetricsContext
 from aws_embedded_metrics.serializers.log_serializer import LogSerializer
 from aws_embedded_metrics.storage_resolution import StorageResolution
 
-from localrun.cwmetrics import MetricsHub, percentile, series_key
-from localrun.emf import EmfError, parse_line
-from localrun.function import Function, Invocation
-from localrun.observe import RunnerTelemetry
+from localrun.cloudwatch.emf import EmfError, parse_line
+from localrun.cloudwatch.metrics import MetricsHub, percentile, series_key
+from localrun.cloudwatch.observe import RunnerTelemetry
+from localrun.invoke.function import Function, Invocation
 
 
 def _emf_lines(

@@ -8,7 +8,7 @@ from localrun.esm.batches import batch_is_ready, batch_length, expired_prefix, h
 from localrun.esm.failure import Condition, failure_message
 from localrun.esm.outcome import UNHANDLED, Outcome, Verdict, judge
 from localrun.esm.settings import EsmConfigError, MappingSettings
-from localrun.function import MARSHAL_ERROR, TIMEOUT_ERROR, Invocation
+from localrun.invoke.function import MARSHAL_ERROR, TIMEOUT_ERROR, Invocation
 from tests.localrun.helpers import STREAM_ARN, answered, raised, record
 
 BATCH = [record(10 + i) for i in range(5)]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from localrun.capture import OutputRouter
 from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings
 from localrun.esm.shards import ShardInfo, ready_shards
-from localrun.function import Function
+from localrun.invoke.capture import OutputRouter
+from localrun.invoke.function import Function
 from tests.localrun.helpers import STREAM_ARN, Recorder
 
 

@@ -7,8 +7,8 @@ import threading
 import time
 from typing import Any
 
-from localrun.capture import OutputRouter
-from localrun.function import (
+from localrun.invoke.capture import OutputRouter
+from localrun.invoke.function import (
     EXIT_ERROR,
     MARSHAL_ERROR,
     TIMEOUT_ERROR,

@@ -7,9 +7,9 @@ import time
 import boto3
 import pytest
 
-from localrun.cwmetrics import MetricsHub, percentile
-from localrun.emf import Datum
-from localrun.render import MetricReader, TimeRange, choose_period, render_all, render_dashboard
+from localrun.cloudwatch.emf import Datum
+from localrun.cloudwatch.metrics import MetricsHub, percentile
+from localrun.cloudwatch.render import MetricReader, TimeRange, choose_period, render_all, render_dashboard
 from telemetry.dashboards import DASHBOARDS, resolve
 
 TABLE = (("TableName", "Users"),)

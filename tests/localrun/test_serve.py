@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from localrun.clients import AwsClients
+from localrun.aws.clients import AwsClients
 from localrun.serve import ServeOptions, serve
 from tests.localrun.collaborators import system_components
 from tests.localrun.conftest import put_items

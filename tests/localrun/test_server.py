@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from moto.core.model_instances import model_data
 
-from localrun.clients import AwsClients
-from localrun.deployment import provision
-from localrun.server import EmbeddedServer
+from localrun.aws.clients import AwsClients
+from localrun.aws.deployment import provision
+from localrun.aws.server import EmbeddedServer
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ import threading
 
 from ddbstream import EventName, parse_event
 from ddbstream.lambda_event import lambda_event
-from localrun.ttl import TtlLedger, TtlSweeper
-from localrun.workload import Mix, Op, Workload, WorkloadModel, WorkloadSettings
+from localrun.aws.ttl import TtlLedger, TtlSweeper
+from localrun.demo.workload import Mix, Op, Workload, WorkloadModel, WorkloadSettings
 
 
 def test_the_same_seed_gives_the_same_writes(config):

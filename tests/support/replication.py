@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from localrun.lambda_context import LambdaContext, function_arn
+from localrun.invoke.lambda_context import LambdaContext, function_arn
 from replicator import schema
 from replicator.apply import Executor
 from replicator.handler import Replicator, build_replicator

@@ -26,5 +26,5 @@ def serialise(client: Any) -> Any:
     # replaced on this client, not merely preceded: otherwise each request would run twice.
     client.meta.events.unregister("before-send", botocore_stubber)
     client.meta.events.register("before-send", send)
-    client.meta.moto_sender = send  # a FaultInjector on this client forwards to it (localrun.faults)
+    client.meta.moto_sender = send  # a FaultInjector on this client forwards to it (faultlab.faults)
     return client

@@ -4,7 +4,7 @@ duplicate and out-of-order delivery.
 :class:`FaultySandbox` wraps a handler the way the fault-injection suite needs it:
 
 * **crash**: the runtime dies after ``k`` requests of the invocation (the fault layer raises
-  :class:`~localrun.faults.SimulatedCrash` at request ``k + 1`` and after); the event source mapping
+  :class:`~faultlab.faults.SimulatedCrash` at request ``k + 1`` and after); the event source mapping
   sees a function error and retries, bisecting when configured;
 * **timeout**: the same, then the sandbox hangs past the function's timeout, so the mapping sees
   ``Sandbox.Timedout``. The hang happens after the crash, once the handler's own threads are done,
@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from localrun.faults import FaultInjector, SimulatedCrash
+from faultlab.faults import FaultInjector, SimulatedCrash
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

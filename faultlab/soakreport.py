@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localrun.faults import FaultKind
-from localrun.poison import STAYS_POISON
-from localrun.sequenced import SequencedModel
+from faultlab.faults import FaultKind
+from faultlab.poison import STAYS_POISON
+from faultlab.sequenced import SequencedModel
 
 if TYPE_CHECKING:
-    from localrun.operator import CliRun
-    from localrun.poison import Poison
-    from localrun.rig import FaultRig
-    from localrun.soak import SoakOptions
+    from faultlab.operator import CliRun
+    from faultlab.poison import Poison
+    from faultlab.rig import FaultRig
+    from faultlab.soak import SoakOptions
 
 BEGIN = "<!-- soak:begin (written by make soak) -->"
 END = "<!-- soak:end -->"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cdk.config import DeploymentConfig
-from localrun.ledger import key_id
+from faultlab.ledger import key_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -2,12 +2,12 @@
 
 What it wires together (the same parts as ``make demo``, minus the dashboards):
 
-* the embedded moto server, with a :class:`~localrun.ledger.ReplicaLedger` tapping every write the
+* the embedded moto server, with a :class:`~faultlab.ledger.ReplicaLedger` tapping every write the
   replica table accepts;
-* the tables and failure queues of ``cdk.json`` (``localrun.deployment.provision``);
+* the tables and failure queues of ``cdk.json`` (``localrun.aws.deployment.provision``);
 * the replicator, built from the environment the CDK app gives it, with a
-  :class:`~localrun.faults.FaultInjector` on its replica client and a
-  :class:`~localrun.sandbox.FaultySandbox` around its handler; the usage-metrics consumer in a
+  :class:`~faultlab.faults.FaultInjector` on its replica client and a
+  :class:`~faultlab.sandbox.FaultySandbox` around its handler; the usage-metrics consumer in a
   sandbox of its own;
 * both event source mappings (from ``TRIM_HORIZON``, so a backlog written before :meth:`running`
   is delivered in full batches), with an observer that keeps every invocation's output.
@@ -31,24 +31,13 @@ from typing import Any
 
 from cdk.config import DeploymentConfig
 from cdk.config import load as load_config
-from localrun import components as parts
-from localrun.capture import OutputRouter
-from localrun.clients import AwsClients
-from localrun.cwmetrics import MetricsHub
-from localrun.deployment import LocalDeployment, provision
-from localrun.esm import EventSourceMapping, SqsDestination, StartingPosition, StreamRunner
-from localrun.esm.runner import Annotate
-from localrun.esm.settings import metrics_mapping, replicator_mapping
-from localrun.faults import NO_FAULTS, FaultInjector, FaultRates
-from localrun.function import Function
-from localrun.ledger import ReplicaLedger
-from localrun.observations import InvocationSeen, Observations
-from localrun.observe import RunnerTelemetry
-from localrun.operator import CliRun, run_operator
-from localrun.sandbox import FaultySandbox, SandboxRates
-from localrun.sequenced import Decorate, SequencedModel, SequencedSettings, SequencedWorkload
-from localrun.server import EmbeddedServer
-from localrun.validate import (
+from faultlab.faults import NO_FAULTS, FaultInjector, FaultRates
+from faultlab.ledger import ReplicaLedger
+from faultlab.observations import InvocationSeen, Observations
+from faultlab.operator import CliRun, run_operator
+from faultlab.sandbox import FaultySandbox, SandboxRates
+from faultlab.sequenced import Decorate, SequencedModel, SequencedSettings, SequencedWorkload
+from faultlab.validate import (
     accounting_problems,
     ground_truth_differences,
     scan_items,
@@ -56,6 +45,17 @@ from localrun.validate import (
     usage_problems,
     version_problems,
 )
+from localrun.aws.clients import AwsClients
+from localrun.aws.deployment import LocalDeployment, provision
+from localrun.aws.server import EmbeddedServer
+from localrun.cloudwatch.metrics import MetricsHub
+from localrun.cloudwatch.observe import RunnerTelemetry
+from localrun.esm import EventSourceMapping, SqsDestination, StartingPosition, StreamRunner
+from localrun.esm.runner import Annotate
+from localrun.esm.settings import metrics_mapping, replicator_mapping
+from localrun.invoke import handlers as parts
+from localrun.invoke.capture import OutputRouter
+from localrun.invoke.function import Function
 from replicator.handler import build_replicator
 from replicator.settings import from_environ
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from localrun.emf import Datum
+from localrun.cloudwatch.emf import Datum
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient

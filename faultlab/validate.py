@@ -25,10 +25,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from localrun.emf import EmfError, parse_line
-from localrun.faults import InvocationFaults
-from localrun.ledger import AcceptedWrite, key_id
-from localrun.observations import InvocationSeen
+from faultlab.faults import InvocationFaults
+from faultlab.ledger import AcceptedWrite, key_id
+from faultlab.observations import InvocationSeen
+from localrun.cloudwatch.emf import EmfError, parse_line
 from replicator.schema import VERSION_ATTRIBUTE
 from telemetry import catalogue as c
 

@@ -6,9 +6,9 @@ import threading
 import time
 from dataclasses import dataclass
 
+from localrun.cloudwatch.observe import RunnerTelemetry
 from localrun.esm.failure import Condition
-from localrun.function import Function, Invocation
-from localrun.observe import RunnerTelemetry
+from localrun.invoke.function import Function, Invocation
 
 
 @dataclass(frozen=True, slots=True)

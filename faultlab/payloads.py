@@ -1,6 +1,6 @@
 """Item contents for the fault-injection suite: awkward data, and planted privacy sentinels.
 
-Both are :data:`localrun.sequenced.Decorate` functions: extra attributes for each whole-item write
+Both are :data:`faultlab.sequenced.Decorate` functions: extra attributes for each whole-item write
 of the sequenced workload.
 
 * :func:`awkward`: what a replicator gets wrong when it converts values instead of copying them:

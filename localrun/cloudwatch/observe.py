@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from localrun.cwmetrics import MetricsHub
-from localrun.emf import Datum, EmfError, parse_line
+from localrun.cloudwatch.emf import Datum, EmfError, parse_line
+from localrun.cloudwatch.metrics import MetricsHub
 from localrun.esm.failure import Condition
-from localrun.function import Function, Invocation
+from localrun.invoke.function import Function, Invocation
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

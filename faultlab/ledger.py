@@ -59,7 +59,7 @@ def _value(item: Mapping[str, Any] | None, name: str, kind: str) -> str | None:
 
 
 class ReplicaLedger:
-    """A :data:`localrun.server.RequestTap` recording the writes one table accepted."""
+    """A :data:`localrun.aws.server.RequestTap` recording the writes one table accepted."""
 
     def __init__(
         self, *, region: str, table: str, key_names: Sequence[str], seq_attribute: str = "seq"

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from localrun.capture import OutputRouter
-from localrun.lambda_context import DEFAULT_ACCOUNT, LambdaContext, function_arn
+from localrun.invoke.capture import OutputRouter
+from localrun.invoke.lambda_context import DEFAULT_ACCOUNT, LambdaContext, function_arn
 
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
 HandlerFactory = Callable[[Mapping[str, str]], Handler]

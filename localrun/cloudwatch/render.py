@@ -25,7 +25,7 @@ matplotlib.use("Agg")  # no display: render to files only
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from localrun.cwmetrics import MetricsHub, percentile, series_key
+from localrun.cloudwatch.metrics import MetricsHub, percentile, series_key
 from telemetry.dashboards import DASHBOARDS, Dashboard, DashboardContext, Series, resolve
 
 if TYPE_CHECKING:

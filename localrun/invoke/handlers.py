@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cdk.config import DeploymentConfig
-from localrun.function import Function, HandlerFactory
+from localrun.invoke.function import Function, HandlerFactory
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class MissingComponent(RuntimeError):

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from localrun.observe import FunctionCounters
+from localrun.cloudwatch.observe import FunctionCounters
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from cdk.config import DeploymentConfig
-from localrun.clients import AwsClients
-from localrun.tables import create_replica_tables, create_source_table
+from localrun.aws.clients import AwsClients
+from localrun.aws.tables import create_replica_tables, create_source_table
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,19 +18,19 @@ from pathlib import Path
 
 from cdk.config import DeploymentConfig
 from cdk.config import load as load_config
-from localrun import components as parts
-from localrun.capture import OutputRouter
-from localrun.clients import FAKE_CREDENTIALS, AwsClients
-from localrun.cwmetrics import MetricsHub, percentile, series_key
-from localrun.deployment import LocalDeployment, provision
+from localrun.aws.clients import FAKE_CREDENTIALS, AwsClients
+from localrun.aws.deployment import LocalDeployment, provision
+from localrun.aws.server import EmbeddedServer
+from localrun.aws.ttl import TtlLedger, TtlSweeper
+from localrun.cloudwatch.metrics import MetricsHub, percentile, series_key
+from localrun.cloudwatch.observe import FunctionCounters, RunnerTelemetry, sample_queue_depth
+from localrun.cloudwatch.render import render_all
+from localrun.demo.report import Summary, keep_running_text, progress_line, summary_text
+from localrun.demo.workload import Workload, WorkloadSettings
 from localrun.esm import EventSourceMapping, SqsDestination, StreamRunner
 from localrun.esm.settings import metrics_mapping, replicator_mapping
-from localrun.observe import FunctionCounters, RunnerTelemetry, sample_queue_depth
-from localrun.render import render_all
-from localrun.report import Summary, keep_running_text, progress_line, summary_text
-from localrun.server import EmbeddedServer
-from localrun.ttl import TtlLedger, TtlSweeper
-from localrun.workload import Workload, WorkloadSettings
+from localrun.invoke import handlers as parts
+from localrun.invoke.capture import OutputRouter
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,8 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 
-from localrun.faultwire import body_of, error_response, operation_of, writes_item
-from localrun.ledger import ORIGIN_HEADER
+from faultlab.ledger import ORIGIN_HEADER
+from faultlab.wire import body_of, error_response, operation_of, writes_item
 
 
 class SimulatedCrash(BaseException):

@@ -1,7 +1,7 @@
 """``make soak``: a long fault-injection run of the whole system; its result goes into
 docs/reliability.md.
 
-    python -m localrun.soak [--seed 7] [--writes 3000] [--duration 150] [--keys 150]
+    python -m faultlab.soak [--seed 7] [--writes 3000] [--duration 150] [--keys 150]
 
 Thousands of sequence-numbered writes (with awkward values and a few poison records) go to the
 source table while every fault kind is injected at once: throttling, 500/503, timeouts before and
@@ -25,15 +25,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from localrun import payloads, poison
-from localrun.clients import FAKE_CREDENTIALS
-from localrun.faults import FaultRates
-from localrun.ledger import key_id
-from localrun.rig import FaultRig, RigSettings
-from localrun.sandbox import SandboxRates
-from localrun.sequenced import SequencedSettings
-from localrun.soakreport import SoakResult, Window, render, write_section
-from localrun.validate import failure_destination_problems
+from faultlab import payloads, poison
+from faultlab.faults import FaultRates
+from faultlab.ledger import key_id
+from faultlab.rig import FaultRig, RigSettings
+from faultlab.sandbox import SandboxRates
+from faultlab.sequenced import SequencedSettings
+from faultlab.soakreport import SoakResult, Window, render, write_section
+from faultlab.validate import failure_destination_problems
+from localrun.aws.clients import FAKE_CREDENTIALS
 
 BASE = FaultRates(
     throttle=0.02,
@@ -170,7 +170,7 @@ def run_soak(options: SoakOptions, *, say: Callable[[str], None] = print) -> Soa
 
 
 def parse_args(argv: Sequence[str] | None) -> SoakOptions:
-    parser = argparse.ArgumentParser(prog="python -m localrun.soak", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m faultlab.soak", description=__doc__.split("\n\n")[0])
     defaults = SoakOptions()
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the workload and faults")
     parser.add_argument("--writes", type=int, default=defaults.writes, help="writes to the source table")
@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The handlers create their own clients from the environment: the embedded server's credentials.
     os.environ.update({**FAKE_CREDENTIALS, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
     result = run_soak(options)
-    command = "python -m localrun.soak " + shlex.join(sys.argv[1:] if argv is None else list(argv))
+    command = "python -m faultlab.soak " + shlex.join(sys.argv[1:] if argv is None else list(argv))
     section = render(result, command=command.strip())
     print(section)
     if options.output is not None:
