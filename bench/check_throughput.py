@@ -37,11 +37,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from cdk.config import load as load_config
+from deployconfig.config import load as load_config
 from localrun.aws.tables import create_replica_tables, create_source_table
-from replicator import schema, version
 from replicator.cli.commands import Runtime
 from replicator.cli.main import main as cli
+from replicator.core import schema, version
 
 LATENCY_MS = 5.0
 SEGMENTS = (1, 2, 4)

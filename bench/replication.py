@@ -16,9 +16,9 @@ from typing import Any
 
 from bench.backend import LatencyBackend
 from bench.records import lambda_records
-from cdk.config import load as load_config
 from ddbstream.attributes import item_from_event
-from replicator.clients import replica_client
+from deployconfig.config import load as load_config
+from replicator.adapters.clients import replica_client
 from replicator.handler import Replicator, build_replicator
 from replicator.settings import Settings
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
-from cdk.config import DeploymentConfig, from_context
 from cdk.stacks.replica import ReplicaStack
 from cdk.stacks.source import SourceStack
+from deployconfig.config import DeploymentConfig, from_context
 
 
 @dataclass(frozen=True, slots=True)

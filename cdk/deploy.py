@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdk.config import DeploymentConfig, load
+from deployconfig.config import DeploymentConfig, load
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = ("npx", "cdk")

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from replicator.schema import VERSION_ATTRIBUTE
+from replicator.core.schema import VERSION_ATTRIBUTE
 
 ORIGIN_HEADER = "X-Localrun-Origin"
 _ORIGIN_ENVIRON = "HTTP_" + ORIGIN_HEADER.upper().replace("-", "_")

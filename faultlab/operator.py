@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 
 
 @dataclass(frozen=True, slots=True)

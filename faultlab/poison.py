@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from cdk.config import DeploymentConfig
-from replicator.schema import VERSION_ATTRIBUTE
+from deployconfig.config import DeploymentConfig
+from replicator.core.schema import VERSION_ATTRIBUTE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -29,8 +29,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cdk.config import DeploymentConfig
-from cdk.config import load as load_config
+from deployconfig.config import DeploymentConfig
+from deployconfig.config import load as load_config
 from faultlab.faults import NO_FAULTS, FaultInjector, FaultRates
 from faultlab.ledger import ReplicaLedger
 from faultlab.observations import InvocationSeen, Observations

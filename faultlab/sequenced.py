@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 from faultlab.ledger import key_id
 
 if TYPE_CHECKING:

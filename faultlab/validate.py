@@ -29,7 +29,7 @@ from faultlab.faults import InvocationFaults
 from faultlab.ledger import AcceptedWrite, key_id
 from faultlab.observations import InvocationSeen
 from localrun.cloudwatch.emf import EmfError, parse_line
-from replicator.schema import VERSION_ATTRIBUTE
+from replicator.core.schema import VERSION_ATTRIBUTE
 from telemetry import catalogue as c
 
 if TYPE_CHECKING:

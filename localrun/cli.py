@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from cdk.config import ConfigError
-from cdk.config import load as load_config
+from deployconfig.config import ConfigError
+from deployconfig.config import load as load_config
 from localrun.aws.clients import AwsClients
 from localrun.demo.run import Demo, DemoOptions
 from localrun.esm import StartingPosition

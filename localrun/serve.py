@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 from localrun.aws.clients import AwsClients
 from localrun.cloudwatch.metrics import MetricsHub
 from localrun.cloudwatch.observe import RunnerTelemetry

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ddbstream import parse_event, source_table
-from replicator.apply import Executor, apply_plan
-from replicator.clients import CONNECT_TIMEOUT, READ_TIMEOUT, replica_client
-from replicator.errors import MalformedInput
-from replicator.observe import failure_log_lines, metric_documents
-from replicator.plan import Policy, plan_batch
-from replicator.report import summarise
-from replicator.retry import Deadline, LambdaContextLike
+from replicator.adapters.apply import Executor, apply_plan
+from replicator.adapters.clients import CONNECT_TIMEOUT, READ_TIMEOUT, replica_client
+from replicator.adapters.emit import failure_log_lines, metric_documents
+from replicator.adapters.retry import Deadline, LambdaContextLike
+from replicator.adapters.writer import ReplicaTables, ReplicaWriter
+from replicator.core.errors import MalformedInput
+from replicator.core.plan import plan_batch
+from replicator.core.policy import Policy
+from replicator.core.report import summarise
 from replicator.settings import Settings, from_environ
-from replicator.writer import ReplicaTables, ReplicaWriter
 
 Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import urlparse
 
-from replicator.errors import ConfigurationError
-from replicator.schema import (
+from replicator.core.errors import ConfigurationError
+from replicator.core.policy import TtlPolicy
+from replicator.core.schema import (
     LEGACY_GLOBAL_TABLE_PREFIX,
     MAX_TOMBSTONE_RETENTION_HOURS,
     MIN_TOMBSTONE_RETENTION_HOURS,
@@ -20,13 +20,6 @@ from telemetry.catalogue import DEFAULT_REPLICATION_NAMESPACE
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-
-
-class TtlPolicy(StrEnum):
-    """What a TTL delete in the source does to the replica."""
-
-    REPLICATE = "replicate"  # delete the item in the replica too
-    SKIP = "skip"  # keep it (the replica becomes an archive of expired items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ DEFAULT_USAGE_NAMESPACE = "DynamoDBUsage"
 TABLE = "TableName"
 OPERATION = "Operation"  # INSERT | MODIFY | REMOVE
 SKIP_REASON = "Reason"  # see SkipReason
-ERROR_CLASS = "ErrorClass"  # see replicator.errors: the class name of the failure
+ERROR_CLASS = "ErrorClass"  # see replicator.core.errors: the class name of the failure
 EVENT_NAME = "EventName"  # INSERT | MODIFY | REMOVE
 ATTRIBUTE = "Attribute"  # one of TRACKED_ATTRIBUTES
 CHANGE_TYPE = "ChangeType"  # added | changed | removed
@@ -45,7 +45,7 @@ ERROR_CLASSES: tuple[str, ...] = (
     # a defect in the replicator itself
     INTERNAL_ERROR,
 )
-"""Every value of the ErrorClass dimension (tests keep it equal to ``replicator.errors``)."""
+"""Every value of the ErrorClass dimension (tests keep it equal to ``replicator.core.errors``)."""
 
 
 class Unit(enum.StrEnum):

@@ -24,8 +24,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 
-from cdk.config import DeploymentConfig
-from cdk.config import load as load_config
+from deployconfig.config import DeploymentConfig
+from deployconfig.config import load as load_config
 from localrun.aws.tables import create_replica_tables, create_source_table
 from tests.support.cdk_app import cdk_all_options, cdk_default, cdk_imported_table  # noqa: F401 (fixtures)
 from tests.support.streams import StreamTap

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdk.config import ConfigError, load
+from deployconfig.config import CDK_JSON, ConfigError, find_cdk_json, load
 
 STREAM = "arn:aws:dynamodb:us-east-1:111111111111:table/Users/stream/2026-01-01T00:00:00.000"
 
@@ -65,3 +65,26 @@ def test_dashboard_context_fills_the_templates_from_the_configuration():
 def test_invalid_context_is_refused_with_the_key_named(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load(overrides)
+
+
+def test_without_a_cdk_json_the_built_in_defaults_are_the_repositorys_cdk_json(tmp_path, monkeypatch):
+    # GIVEN the repository's cdk.json, and a directory without one (an installed wheel, elsewhere)
+    from_repository = load(path=CDK_JSON)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("deployconfig.config.CDK_JSON", tmp_path / "absent.json")
+    # THEN the configuration found there is the same
+    assert find_cdk_json() is None
+    assert load() == from_repository
+
+
+def test_a_cdk_json_in_the_current_directory_is_the_one_read(tmp_path, monkeypatch):
+    (tmp_path / "cdk.json").write_text('{"context": {"tableName": "Orders"}}')
+    monkeypatch.chdir(tmp_path)
+    assert load().table_name == "Orders"
+
+
+def test_an_unreadable_cdk_json_names_the_file(tmp_path):
+    broken = tmp_path / "cdk.json"
+    broken.write_text("[1, 2")
+    with pytest.raises(ConfigError, match=r"cannot read the context of .*cdk\.json"):
+        load(path=broken)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cdk.config import load
 from cdk.deploy import Options, main, plan
+from deployconfig.config import load
 
 
 def test_bootstraps_both_regions_then_deploys_the_replica_first():

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from replicator import schema, version
+from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
 from tests.support.faults import FaultInjector
 

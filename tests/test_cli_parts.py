@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from replicator.adapters.writer import ReplicaTables
 from replicator.cli import failure_message
 from replicator.cli.check import CheckOptions, scan_units
 from replicator.cli.errors import UnknownFailureMessage
@@ -19,9 +20,8 @@ from replicator.cli.main import main
 from replicator.cli.progress import Progress
 from replicator.cli.redrive import RangeStatus, read_range
 from replicator.cli.scan import TokenBucket, estimate_units
-from replicator.errors import ConfigurationError
+from replicator.core.errors import ConfigurationError
 from replicator.settings import Settings
-from replicator.writer import ReplicaTables
 
 STREAM = "arn:aws:dynamodb:us-east-2:123456789012:table/Users/stream/2019-11-14T00:04:06.388"
 LAMBDA_RECORD = {

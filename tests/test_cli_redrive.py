@@ -7,7 +7,7 @@ import json
 import boto3
 import pytest
 
-from replicator import schema
+from replicator.core import schema
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
 from tests.support.faults import error_response
 

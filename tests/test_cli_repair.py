@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from replicator import schema, version
+from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
 from tests.support.replication import scan_all, without_metadata
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 from tests.support.metric_refs import EmittedUniverse, MetricRef, declared_universe, missing
 
 

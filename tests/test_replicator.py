@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from localrun.aws.tables import create_replica_tables
-from replicator import errors, schema
 from replicator import handler as entry
-from replicator.errors import ConfigurationError
+from replicator.core import errors, schema
+from replicator.core.errors import ConfigurationError
 from telemetry import catalogue
 from tests.support.error_classes import produce_every_error_class
 from tests.support.faults import FaultInjector

@@ -31,13 +31,14 @@ from hypothesis.stateful import (
 )
 from moto import mock_aws
 
-from cdk.config import load as load_config
 from ddbstream.attributes import item_from_event
+from deployconfig.config import load as load_config
 from localrun.aws.tables import create_replica_tables, create_source_table
-from replicator import schema, writer
-from replicator.apply import Executor
+from replicator.adapters import writer
+from replicator.adapters.apply import Executor
+from replicator.adapters.retry import Backoff
+from replicator.core import schema
 from replicator.handler import Replicator, build_replicator
-from replicator.retry import Backoff
 from replicator.settings import from_environ
 from tests.support.faults import FaultInjector, SimulatedCrash
 from tests.support.replication import BASE_ENV, by_key, scan_all, without_metadata

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from ddbstream import parse_event
-from replicator import version
-from replicator.errors import ExcludedKeyAttribute, MalformedInput, MetadataCollision
-from replicator.plan import Action, Policy, plan_batch
-from replicator.settings import TtlPolicy
+from replicator.core import version
+from replicator.core.errors import ExcludedKeyAttribute, MalformedInput, MetadataCollision
+from replicator.core.plan import Action, plan_batch
+from replicator.core.policy import Policy, TtlPolicy
 from telemetry.catalogue import SkipReason
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from replicator import schema, version
-from replicator.reconcile import Reconciler, RepairOutcome, ReplicaState, repair_version
+from replicator.adapters.reconcile import Reconciler
+from replicator.core import schema, version
+from replicator.core.repair import RepairOutcome, ReplicaState, repair_version
 from tests.support.replication import Harness, without_metadata
 
 

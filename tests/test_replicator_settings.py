@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from replicator.errors import ConfigurationError
-from replicator.settings import TtlPolicy, from_environ
+from replicator.core.errors import ConfigurationError
+from replicator.core.policy import TtlPolicy
+from replicator.settings import from_environ
 
 BASE = {"REPLICA_TABLE_NAME": "Users", "REPLICA_REGION": "eu-west-1"}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 
-from cdk.config import DeploymentConfig
 from cdk.constructs.monitoring import AlarmSpec, aws_metric, catalogue_metric
+from deployconfig.config import DeploymentConfig
 from telemetry import catalogue as c
 
 MINUTE = Duration.minutes(1)

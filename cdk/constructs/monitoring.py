@@ -22,8 +22,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cdk.config import DeploymentConfig
 from cdk.constructs.nag import acknowledge
+from deployconfig.config import DeploymentConfig
 from telemetry.catalogue import MetricSpec
 from telemetry.dashboards import Dashboard, Series, resolve
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
-from cdk.config import DeploymentConfig
 from cdk.constructs.bundling import REPLICATOR
 from cdk.constructs.stream_consumer import ConsumerSettings
+from deployconfig.config import DeploymentConfig
 
 # Exactly what the replicator's writer calls, and nothing more: its TransactWriteItems calls are
 # authorised through these per-item actions. tests/test_replicator_iam.py records every request the

@@ -30,9 +30,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.config import DeploymentConfig
 from cdk.constructs.bundling import ARCHITECTURE, RUNTIME, LambdaPackage, lambda_code
 from cdk.constructs.nag import acknowledge
+from deployconfig.config import DeploymentConfig
 
 # The longest SQS allows: an operator has two weeks to look at a failure before it expires.
 FAILURE_RETENTION = Duration.days(14)

@@ -13,8 +13,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from cdk.config import DeploymentConfig, KeyAttribute
-from replicator import schema
+from deployconfig.config import DeploymentConfig, KeyAttribute
+from replicator.core import schema
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from aws_cdk import aws_lambda as lambda_
 
-from cdk.config import DeploymentConfig
 from cdk.constructs.bundling import METRICS
 from cdk.constructs.stream_consumer import ConsumerSettings
+from deployconfig.config import DeploymentConfig
 
 
 def metrics_settings(config: DeploymentConfig) -> ConsumerSettings:

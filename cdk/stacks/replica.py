@@ -13,12 +13,12 @@ from aws_cdk import Aws, CfnOutput, Environment, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from cdk.config import DeploymentConfig
 from cdk.constructs.alarms import replica_alarms
 from cdk.constructs.keys import region_key as region_key_of
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.replication import REPLICA_TABLE_ACTIONS, STATE_TABLE_ACTIONS
 from cdk.constructs.table import ReplicaTables
+from deployconfig.config import DeploymentConfig
 from telemetry.dashboards import REPLICATION_DASHBOARD
 
 

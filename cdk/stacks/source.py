@@ -7,7 +7,6 @@ from typing import Any
 from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
-from cdk.config import DeploymentConfig
 from cdk.constructs.alarms import source_alarms
 from cdk.constructs.keys import region_key as region_key_of
 from cdk.constructs.monitoring import Monitoring
@@ -15,6 +14,7 @@ from cdk.constructs.replication import grant_assume_replica_role, grant_replica_
 from cdk.constructs.stream_consumer import StreamConsumer
 from cdk.constructs.table import SourceTable
 from cdk.constructs.usage_metrics import metrics_settings
+from deployconfig.config import DeploymentConfig
 from telemetry.dashboards import USAGE_DASHBOARD
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 from localrun.aws.clients import AwsClients
 from localrun.aws.tables import create_replica_tables, create_source_table
 

@@ -1,6 +1,6 @@
 """Create the source, replica and state tables from the deployment configuration.
 
-The CDK app and the local runtime read the same :class:`cdk.config.DeploymentConfig`, so the
+The CDK app and the local runtime read the same :class:`deployconfig.config.DeploymentConfig`, so the
 tables a local run or a test creates have the key schema, stream and TTL the deployed ones have.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cdk.config import DeploymentConfig
-from replicator import schema
+from deployconfig.config import DeploymentConfig
+from replicator.core import schema
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdk.config import DeploymentConfig
-from cdk.config import load as load_config
+from deployconfig.config import DeploymentConfig
+from deployconfig.config import load as load_config
 from localrun.aws.clients import FAKE_CREDENTIALS, AwsClients
 from localrun.aws.deployment import LocalDeployment, provision
 from localrun.aws.server import EmbeddedServer

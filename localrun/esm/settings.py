@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 """Lambda's synchronous invocation payload limit: a batch stops growing before it."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 from localrun.invoke.function import Function, HandlerFactory
 
 ROOT = Path(__file__).resolve().parents[2]

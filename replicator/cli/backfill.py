@@ -5,7 +5,7 @@ mark ``L`` is read *before* the page, and the page is read with a strongly consi
 record the replicator has seen (sequence number <= L) was published before the page was read, so
 the page is at least as new as each of them. Each item is then written at version ``L`` only where
 the replica holds neither the item nor a tombstone for its key (a compare-and-set through
-:meth:`~replicator.reconcile.Reconciler.write_current_state`):
+:meth:`~replicator.adapters.reconcile.Reconciler.write_current_state`):
 
 * an item the stream already wrote is left alone (CONFLICT: counted as skipped);
 * an item deleted meanwhile is not resurrected: its REMOVE either left a tombstone first (the
@@ -34,17 +34,18 @@ from typing import Any
 from ddbstream import item_size_bytes
 from ddbstream.attributes import item_from_event, item_to_event
 from ddbstream.errors import MalformedRecord
-from replicator import version
+from replicator.adapters.reconcile import Reconciler
+from replicator.adapters.retry import Backoff
 from replicator.cli.diff import Rules, keys_of
 from replicator.cli.errors import CliError, StateFileProblem
 from replicator.cli.files import write_json
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.progress import Progress
 from replicator.cli.scan import Reader, TokenBucket, persist
-from replicator.errors import ReplicatorError, RetryableError
-from replicator.plan import replicated_view
-from replicator.reconcile import Reconciler, RepairOutcome, ReplicaState
-from replicator.retry import Backoff
+from replicator.core import version
+from replicator.core.errors import ReplicatorError, RetryableError
+from replicator.core.plan import replicated_view
+from replicator.core.repair import RepairOutcome, ReplicaState
 
 STATE_FORMAT = 1
 NOTHING = ReplicaState(item=None, tombstone_version=None)

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from replicator.apply import Executor
+from replicator.adapters.apply import Executor
+from replicator.adapters.clients import CONNECT_TIMEOUT, READ_TIMEOUT
+from replicator.adapters.reconcile import Reconciler
+from replicator.adapters.writer import ReplicaTables, ReplicaWriter
 from replicator.cli import report
 from replicator.cli.backfill import Backfiller, BackfillState
 from replicator.cli.check import Checker, CheckOptions, CheckResult
@@ -23,11 +26,9 @@ from replicator.cli.redrive import Redriver, Verdict, queue_region, queue_url
 from replicator.cli.repair import KeyRepair, Repairer, Status, verified
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableRef, TableShape, describe, same_keys, ttl_attribute
-from replicator.clients import CONNECT_TIMEOUT, READ_TIMEOUT
+from replicator.core.policy import TtlPolicy
 from replicator.handler import Replicator
-from replicator.reconcile import Reconciler
-from replicator.settings import Settings, TtlPolicy
-from replicator.writer import ReplicaTables, ReplicaWriter
+from replicator.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,7 +1,7 @@
 """What makes a source item and a replica item "the same", and pairing two scans by key. Pure.
 
 Two items agree when the replica holds exactly what the replicator would write for the source item
-(:func:`replicator.plan.replicated_view`: excluded and ``aws:rep:*`` attributes removed), ignoring
+(:func:`replicator.core.plan.replicated_view`: excluded and ``aws:rep:*`` attributes removed), ignoring
 the replicator's version attribute and any attribute the operator asked to ignore. Values are
 compared in a canonical form: set members in any order, numbers by value (``1.0`` equals ``1``).
 
@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ddbstream import AttributeValue, Item, key_hash, key_id
-from replicator.errors import MetadataCollision
-from replicator.plan import Policy, replicated_view
-from replicator.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
+from replicator.core.errors import MetadataCollision
+from replicator.core.plan import replicated_view
+from replicator.core.policy import Policy
+from replicator.core.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
 
 # DynamoDB numbers carry up to 38 significant digits; the default context would round at 28.
 _NUMBERS = decimal.Context(prec=40)

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from replicator.cli import commands
 from replicator.cli.commands import ERROR, Runtime
 from replicator.cli.errors import CliError
-from replicator.schema import MAX_TOMBSTONE_RETENTION_HOURS, MIN_TOMBSTONE_RETENTION_HOURS
+from replicator.core.schema import MAX_TOMBSTONE_RETENTION_HOURS, MIN_TOMBSTONE_RETENTION_HOURS
 
 COMMON_EPILOG = """\
 Tables are given as REGION/TABLE. Each side may use its own --*-profile or --*-role-arn (another

@@ -30,7 +30,7 @@ from ddbstream.lambda_event import lambda_event
 from replicator.cli import failure_message
 from replicator.cli.errors import UnknownFailureMessage
 from replicator.cli.failure_message import BatchInfo
-from replicator.errors import ReplicatorError
+from replicator.core.errors import ReplicatorError
 from replicator.handler import Replicator
 
 if TYPE_CHECKING:

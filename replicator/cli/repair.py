@@ -1,6 +1,6 @@
 """Repair: write the source's current state of each confirmed difference into the replica.
 
-Each key goes through :mod:`replicator.reconcile`, the rule the replicator itself relies on:
+Each key goes through :mod:`replicator.adapters.reconcile`, the rule the replicator itself relies on:
 read the high-water mark, then the replica's item and tombstone, then the source item (all
 strongly consistent), and write at ``max(item version, tombstone version, mark)`` on condition
 that the replica still holds what was read. So a repair
@@ -24,14 +24,15 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 from ddbstream import Item
+from replicator.adapters.reconcile import Reconciler
+from replicator.adapters.retry import Backoff
 from replicator.cli.diff import Agreement, Difference, Kind, Rules
 from replicator.cli.errors import CliError
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.scan import Reader, persist
-from replicator.errors import MetadataCollision, ReplicatorError, RetryableError
-from replicator.plan import replicated_view
-from replicator.reconcile import Reconciler, RepairOutcome, repair_version
-from replicator.retry import Backoff
+from replicator.core.errors import MetadataCollision, ReplicatorError, RetryableError
+from replicator.core.plan import replicated_view
+from replicator.core.repair import RepairOutcome, repair_version
 
 T = TypeVar("T")
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbstream import Item, item_size_bytes, key_id
-from replicator import classify
+from replicator.adapters import classify
+from replicator.adapters.retry import Backoff, Deadline, call_with_retries
 from replicator.cli.errors import ReadFailed
-from replicator.errors import ReplicatorError, RetryableError, Throttled
-from replicator.retry import Backoff, Deadline, call_with_retries
+from replicator.core.errors import ReplicatorError, RetryableError, Throttled
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -2,7 +2,7 @@
 
 Each side may live in another account: ``--source-profile`` / ``--replica-profile`` pick a named
 profile, ``--source-role-arn`` / ``--replica-role-arn`` assume a role (with refreshing
-credentials, through the replicator's own :func:`~replicator.clients.assumed_role_session`).
+credentials, through the replicator's own :func:`~replicator.adapters.clients.assumed_role_session`).
 Clients have botocore's retries switched off: throttling is retried by :mod:`replicator.cli.scan`
 with our backoff and our rate limit, so that it is counted and never silently given up.
 """
@@ -16,8 +16,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
+from replicator.adapters.clients import assumed_role_session, replica_client
 from replicator.cli.errors import TableProblem, UsageError
-from replicator.clients import assumed_role_session, replica_client
 from replicator.settings import _REGION, _ROLE_ARN, _TABLE  # the replicator's own validation rules
 
 if TYPE_CHECKING:

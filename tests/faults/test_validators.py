@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cdk.config import load as load_config
+from deployconfig.config import load as load_config
 from faultlab.faults import InvocationFaults
 from faultlab.ledger import AcceptedWrite, ReplicaLedger, key_id
 from faultlab.observations import InvocationSeen

@@ -15,7 +15,7 @@ import pytest
 from faultlab.rig import FaultRig
 from faultlab.sequenced import SequencedWorkload
 from faultlab.validate import require
-from replicator import writer
+from replicator.adapters import writer
 from tests.faults.test_ordering import reordered_run
 from tests.faults.test_outage import outage_run, redrive
 

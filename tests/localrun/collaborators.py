@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 
 from localrun.invoke import handlers as parts
-from replicator.schema import VERSION_ATTRIBUTE
+from replicator.core.schema import VERSION_ATTRIBUTE
 
 
 def table_check(request: parts.CheckRequest) -> parts.CheckResult:

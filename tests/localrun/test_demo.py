@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from localrun.demo.run import Demo, DemoOptions
-from replicator.schema import VERSION_ATTRIBUTE
+from replicator.core.schema import VERSION_ATTRIBUTE
 from tests.localrun.collaborators import system_components
 
 pytestmark = pytest.mark.slow

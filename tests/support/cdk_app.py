@@ -20,7 +20,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from cdk.app import Deployment, build
-from cdk.config import CDK_JSON, DeploymentConfig
+from deployconfig.config import CDK_JSON, DeploymentConfig
 
 # Every optional feature at once: customer-managed keys, an alarm e-mail, a replica in another
 # account reached through a role. Bundling is skipped for it (the default synth proves bundling).

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from cdk.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig
 from telemetry import catalogue as c
 from tests.support.emf import EmfDocument
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localrun.invoke.lambda_context import LambdaContext, function_arn
-from replicator import schema
-from replicator.apply import Executor
+from replicator.adapters.apply import Executor
+from replicator.core import schema
 from replicator.handler import Replicator, build_replicator
 from replicator.settings import from_environ
 from tests.support.emf import EmfDocument, parse_output, totals

@@ -17,7 +17,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from replicator.errors import (
+from replicator.core.errors import (
     AccessDenied,
     ItemTooLarge,
     KeySchemaMismatch,

@@ -1,6 +1,6 @@
 """What an invocation tells the world: EMF metric documents and one log line per failed record.
 
-Both are built purely from a :class:`~replicator.report.BatchReport`; the handler writes them.
+Both are built purely from a :class:`~replicator.core.report.BatchReport`; the handler writes them.
 One EMF document per dimension set, whatever the batch size. Log lines carry the error class, the
 sequence number and the key's hash, never an attribute value.
 """
@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 
-from replicator.report import BatchReport
+from replicator.core.report import BatchReport
 from telemetry import catalogue as c
 from telemetry.emf import document_lines
 

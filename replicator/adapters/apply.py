@@ -12,27 +12,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from replicator import version
-from replicator.errors import ReplicatorError, RetryableError, Throttled
-from replicator.plan import Plan, Write
-from replicator.retry import Backoff, Deadline, call_with_retries
-from replicator.writer import Outcome, ReplicaWriter
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    write: Write
-    outcome: Outcome | None
-    error: Exception | None
-    acknowledged_at: float | None
-    """Wall-clock time the replica confirmed the write (epoch seconds), for replication lag."""
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyResult:
-    results: tuple[WriteResult, ...]
-    watermark_error: Exception | None
-    throttled_attempts: int
+from replicator.adapters.retry import Backoff, Deadline, call_with_retries
+from replicator.adapters.writer import ReplicaWriter
+from replicator.core import version
+from replicator.core.errors import ReplicatorError, RetryableError, Throttled
+from replicator.core.outcomes import ApplyResult, Outcome, WriteResult
+from replicator.core.plan import Plan, Write
 
 
 @dataclass(frozen=True, slots=True)

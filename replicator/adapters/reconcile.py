@@ -20,43 +20,19 @@ Stream sequence numbers must grow with time across the stream (they do; see docs
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbstream import Item, key_hash
-from replicator import classify, schema, version
-from replicator.writer import ReplicaWriter, stored_version
+from replicator.adapters import classify
+from replicator.adapters.writer import ReplicaWriter
+from replicator.core import schema
+from replicator.core.repair import RepairOutcome, ReplicaState
+from replicator.core.version import stored_version
 
 _NAMES = {"#v": schema.VERSION_ATTRIBUTE}
-
-
-class RepairOutcome(enum.StrEnum):
-    WRITTEN = "written"
-    DELETED = "deleted"
-    UNCHANGED = "unchanged"  # nothing to do: both sides already absent
-    CONFLICT = "conflict"  # the replica changed since it was read; read again and retry
-
-
-@dataclass(frozen=True, slots=True)
-class ReplicaState:
-    """What the replica holds for one key, read consistently."""
-
-    item: dict[str, Any] | None
-    tombstone_version: str | None
-
-    @property
-    def item_version(self) -> str | None:
-        return stored_version(self.item)
-
-
-def repair_version(state: ReplicaState, watermark: str | None) -> str:
-    """The version a repair writes: the highest of the item's, the tombstone's and the mark. Pure."""
-    candidates = [v for v in (state.item_version, state.tombstone_version, watermark) if v]
-    return max(candidates, default=version.ZERO)
 
 
 class Reconciler:

@@ -19,6 +19,7 @@ from typing import Any
 from telemetry.dashboards import DashboardContext
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+"""The repository's cdk.json (absent when the package is installed from the wheel)."""
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -354,8 +355,26 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
     )
 
 
-def load(overrides: Mapping[str, Any] | None = None, path: Path = CDK_JSON) -> DeploymentConfig:
-    """The configuration from ``cdk.json``'s context, with optional overrides (used off-CDK)."""
-    context = dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))
+def find_cdk_json() -> Path | None:
+    """The cdk.json to read: the current directory's, else the source checkout's, else none."""
+    for candidate in (Path.cwd() / "cdk.json", CDK_JSON):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load(overrides: Mapping[str, Any] | None = None, path: Path | None = None) -> DeploymentConfig:
+    """The configuration from ``cdk.json``'s context, with optional overrides (used off-CDK).
+
+    Without a cdk.json (an installed wheel run outside a checkout) the built-in defaults apply;
+    they are the repository's cdk.json context (a test keeps the two equal).
+    """
+    path = path or find_cdk_json()
+    context: dict[str, Any] = {}
+    if path is not None:
+        try:
+            context = dict(json.loads(path.read_text(encoding="utf-8")).get("context", {}))
+        except (OSError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"cannot read the context of {str(path)!r}: {exc}") from exc
     context.update(overrides or {})
     return from_context(context.get)

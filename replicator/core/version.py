@@ -7,7 +7,10 @@ DynamoDB numbers keep 38. Sequence numbers are compared as integers everywhere i
 
 from __future__ import annotations
 
-from replicator.schema import VERSION_WIDTH
+from collections.abc import Mapping
+from typing import Any
+
+from replicator.core.schema import VERSION_ATTRIBUTE, VERSION_WIDTH
 
 ZERO = "0" * VERSION_WIDTH
 
@@ -27,3 +30,11 @@ def decode(version: str) -> int:
     if len(version) != VERSION_WIDTH or not version.isascii() or not version.isdigit():
         raise ValueError(f"not a replicator version (expected {VERSION_WIDTH} digits)")
     return int(version)
+
+
+def stored_version(item: Mapping[str, Any] | None) -> str | None:
+    """The ``repl:version`` of a replica item or state row, or None when absent."""
+    if not item:
+        return None
+    value = item.get(VERSION_ATTRIBUTE)
+    return value.get("S") if isinstance(value, Mapping) else None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from replicator.errors import DeadlineExceeded, RetryableError
+from replicator.core.errors import DeadlineExceeded, RetryableError
 
 T = TypeVar("T")
 

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from ddbstream import AttributeValue, Item, ParsedBatch, StreamRecord
 from ddbstream.errors import MalformedRecord
-from replicator import version
-from replicator.errors import (
+from replicator.core import version
+from replicator.core.errors import (
     ExcludedKeyAttribute,
     MalformedInput,
     MetadataCollision,
     PoisonRecord,
 )
-from replicator.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
-from replicator.settings import TtlPolicy
+from replicator.core.policy import Policy, TtlPolicy
+from replicator.core.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
 from telemetry.catalogue import SkipReason
 
 
@@ -83,14 +83,6 @@ class Plan:
             + len(self.skipped)
             + len(self.rejected)
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """The parts of the settings that decide what a record means for the replica."""
-
-    ttl_policy: TtlPolicy = TtlPolicy.REPLICATE
-    exclude_attributes: frozenset[str] = frozenset()
 
 
 def replicated_view(image: Item, policy: Policy) -> dict[str, AttributeValue]:

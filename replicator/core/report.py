@@ -6,10 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from replicator.apply import ApplyResult
-from replicator.errors import ReplicatorError
-from replicator.plan import Plan
-from replicator.writer import Outcome
+from replicator.core.errors import ReplicatorError
+from replicator.core.outcomes import ApplyResult, Outcome
+from replicator.core.plan import Plan
 from telemetry.catalogue import INTERNAL_ERROR, SkipReason
 
 _SKIP_FOR = {

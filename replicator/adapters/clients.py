@@ -49,7 +49,7 @@ def replica_client(
 ) -> DynamoDBClient:
     """A DynamoDB client for the replica: pool sized for concurrent writes, no hidden retries.
 
-    Retries are ours (``replicator.retry``) because they must respect the invocation's deadline;
+    Retries are ours (``replicator.adapters.retry``) because they must respect the invocation's deadline;
     botocore would otherwise retry up to its own limits with backoffs of up to 20 s.
     """
     session = base or boto3.Session()

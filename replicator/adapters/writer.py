@@ -1,4 +1,4 @@
-"""The replica adapter: turns a planned :class:`~replicator.plan.Write` into conditional writes.
+"""The replica adapter: turns a planned :class:`~replicator.core.plan.Write` into conditional writes.
 
 Rules (see docs/design.md for why they converge):
 
@@ -9,12 +9,11 @@ Rules (see docs/design.md for why they converge):
 * a condition failure tells us which case it was (``ALL_OLD`` / cancellation reasons): equal version
   means *already applied*, a newer version means *stale*, a newer tombstone means *deleted later*.
 
-One call is one attempt; retrying is the caller's business (``replicator.apply``).
+One call is one attempt; retrying is the caller's business (``replicator.adapters.apply``).
 """
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,9 +22,12 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ddbstream import EventName
-from replicator import classify, schema
-from replicator.errors import ConfigurationError
-from replicator.plan import Action, Write
+from replicator.adapters import classify
+from replicator.core import schema
+from replicator.core.errors import ConfigurationError
+from replicator.core.outcomes import Outcome
+from replicator.core.plan import Action, Write
+from replicator.core.version import stored_version
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,21 +36,6 @@ _NEWER = "attribute_not_exists(#v) OR #v < :v"
 _OLDER_THERE = "#v < :v"
 _NAMES = {"#v": schema.VERSION_ATTRIBUTE}
 _CCF = "ConditionalCheckFailedException"
-
-
-class Outcome(enum.StrEnum):
-    APPLIED = "applied"
-    ALREADY_APPLIED = "already_applied"
-    STALE = "stale"
-    DELETED_LATER = "deleted_later"
-
-
-def stored_version(item: Mapping[str, Any] | None) -> str | None:
-    """The ``repl:version`` of a replica item or state row, or None when absent."""
-    if not item:
-        return None
-    value = item.get(schema.VERSION_ATTRIBUTE)
-    return value.get("S") if isinstance(value, Mapping) else None
 
 
 def _compare(stored: str, incoming: str) -> Outcome:

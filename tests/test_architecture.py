@@ -1,0 +1,71 @@
+"""The rooms of docs/design.md, enforced: what each package may import."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(package: str) -> dict[str, set[str]]:
+    """Every module of ``package`` with the top-level-qualified names it imports (type-only ones too)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package.replace(".", "/")).rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(ROOT))] = names
+    return found
+
+
+def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{module} imports {name}"
+        for module, names in imported_modules(package).items()
+        for name in names
+        if any(name == f or name.startswith(f"{f}.") for f in forbidden)
+    )
+
+
+def test_the_replicators_core_never_loads_an_aws_library():
+    # GIVEN every module of the pure core, imported in a fresh interpreter
+    code = (
+        "import importlib, pkgutil, sys, replicator.core as core\n"
+        "for m in pkgutil.iter_modules(core.__path__): importlib.import_module('replicator.core.' + m.name)\n"
+        "print(' '.join(sorted({k.split('.')[0] for k in sys.modules} & {'boto3', 'botocore'})))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    # THEN neither boto3 nor botocore was loaded, directly or through another module
+    assert loaded.stdout.strip() == ""
+    assert offenders("replicator.core", ("boto3", "botocore", "mypy_boto3_dynamodb")) == []
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        pytest.param(
+            "replicator", ("cdk", "localrun", "faultlab", "metrics", "tests", "bench"), id="replicator"
+        ),
+        pytest.param(
+            "metrics", ("cdk", "localrun", "faultlab", "replicator", "tests", "bench"), id="metrics"
+        ),
+        pytest.param(
+            "ddbstream", ("cdk", "localrun", "faultlab", "replicator", "metrics", "boto3"), id="ddbstream"
+        ),
+        pytest.param("telemetry", ("cdk", "localrun", "faultlab", "replicator", "metrics"), id="telemetry"),
+        pytest.param("localrun", ("cdk", "faultlab", "tests", "bench"), id="local-runtime"),
+        pytest.param("cdk", ("localrun", "faultlab", "tests", "bench"), id="cdk"),
+    ],
+)
+def test_each_room_imports_only_what_it_may(package, forbidden):
+    assert offenders(package, forbidden) == []
