@@ -14,7 +14,7 @@ from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings
 from localrun.esm.shards import ShardInfo, ready_shards
 from localrun.invoke.capture import OutputRouter
 from localrun.invoke.function import Function
-from tests.localrun.helpers import STREAM_ARN, Recorder
+from tests.support.esm import STREAM_ARN, Recorder
 
 
 def test_a_child_waits_for_its_parent_to_finish():

@@ -10,8 +10,8 @@ import pytest
 from ddbstream import parse_event
 from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings, StartingPosition
 from localrun.esm.window import MAX_STATE_BYTES
-from tests.localrun.conftest import FUNCTION, drive, put_items
-from tests.localrun.helpers import Recorder
+from tests.integration.conftest import FUNCTION, drive, put_items
+from tests.support.esm import Recorder
 
 
 def fast(**settings: Any) -> MappingSettings:

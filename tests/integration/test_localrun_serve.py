@@ -8,9 +8,9 @@ import time
 import pytest
 
 from localrun.aws.clients import AwsClients
+from localrun.invoke import handlers as parts
 from localrun.serve import ServeOptions, serve
-from tests.localrun.collaborators import system_components
-from tests.localrun.conftest import put_items
+from tests.integration.conftest import put_items
 
 
 def _serve_until(regions, options, expected: int) -> dict[str, int]:
@@ -22,7 +22,7 @@ def _serve_until(regions, options, expected: int) -> dict[str, int]:
             serve(
                 regions.config,
                 options,
-                components=system_components(),
+                components=parts.load(),
                 clients=AwsClients(),
                 stop=stop,
                 say=lambda _: None,
@@ -59,7 +59,7 @@ def test_an_unknown_function_is_refused(regions):
         serve(
             regions.config,
             ServeOptions(functions=("everything",)),
-            components=system_components(),
+            components=parts.load(),
             clients=AwsClients(),
             stop=threading.Event(),
         )

@@ -13,7 +13,7 @@ from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings, S
 from localrun.invoke.capture import OutputRouter
 from localrun.invoke.function import Function
 from tests.conftest import Regions
-from tests.localrun.helpers import Clock
+from tests.support.esm import Clock
 
 FUNCTION = "Users-replicator"
 

@@ -14,8 +14,8 @@ import boto3
 import pytest
 
 from localrun.demo.run import Demo, DemoOptions
+from localrun.invoke import handlers as parts
 from replicator.core.schema import VERSION_ATTRIBUTE
-from tests.localrun.collaborators import system_components
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_a_short_demo_replicates_everything_and_renders_the_dashboards(tmp_path)
     # GIVEN the demo in a short mode, with the system's own consumers
     lines: list[str] = []
     # WHEN it runs
-    run = Demo(_short(tmp_path), components=system_components(), say=lines.append).run()
+    run = Demo(_short(tmp_path), components=parts.load(), say=lines.append).run()
     # THEN every change was replicated and the check found no difference
     summary = run.summary
     assert summary is not None and run.caught_up
@@ -85,7 +85,7 @@ def test_the_aws_cli_writes_through_the_endpoint_and_the_item_reaches_the_replic
             ready.set()
 
     demo = Demo(
-        _short(tmp_path, duration=1.0, keep_running=True), components=system_components(), say=say, stop=stop
+        _short(tmp_path, duration=1.0, keep_running=True), components=parts.load(), say=say, stop=stop
     )
     worker = threading.Thread(target=demo.run)
     worker.start()
