@@ -192,6 +192,7 @@ class DeploymentConfig:
             usage_namespace=self.usage_namespace,
             segments=self.segment_values,
             tracked_attributes=self.tracked_attributes,
+            window_seconds=self.tumbling_window_seconds,
         )
 
 

@@ -4,6 +4,10 @@ The CDK app turns these into ``aws_cloudwatch`` widgets and the local runtime re
 same definitions to PNG, so the dashboards seen after ``make demo`` are the ones ``cdk deploy``
 creates. Templates carry ``{placeholders}``; :func:`resolve` fills them from a deployment's
 :class:`DashboardContext` and expands per-segment and per-attribute series.
+
+Every title says exactly what is plotted: the statistic and the period it is taken over
+(``{period}``, filled by :func:`resolve` from the period the graph is drawn at: "minute" when
+deployed, possibly "second" in a short local run), or the tumbling window (``{window}``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class Graph:
     left_label: str = ""
     width: int = 8
     height: int = 6
+    per_window: bool = False
+    """Each value holds for a whole tumbling window (drawn as steps where the renderer can)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +70,17 @@ class DashboardContext:
     usage_namespace: str = c.DEFAULT_USAGE_NAMESPACE
     segments: tuple[str, ...] = ()
     tracked_attributes: tuple[str, ...] = ()
+    window_seconds: int = 60
+    """The usage-metrics consumer's tumbling window (ActiveUsers is counted per window)."""
+
+
+def period_text(seconds: int) -> str:
+    """A period as a title says it: 60 -> "minute", 1 -> "second", 300 -> "5 minutes"."""
+    for unit, size in (("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0:
+            count = seconds // size
+            return unit if count == 1 else f"{count} {unit}s"
+    raise ValueError(f"a period is a whole number of seconds; got {seconds!r}")
 
 
 REPL = "{replication_namespace}"
@@ -86,49 +103,49 @@ REPLICATION_DASHBOARD = Dashboard(
     region="{replica_region}",
     graphs=(
         Graph(
-            "Records replicated / s by operation",
+            "Records replicated per {period}, by operation (Sum)",
             tuple(
                 _s(REPL, c.RECORDS_REPLICATED.name, "Sum", op, (c.OPERATION, op))
                 for op in ("INSERT", "MODIFY", "REMOVE")
             ),
-            "records per minute",
+            "records per {period}",
         ),
         Graph(
-            "Records skipped (stale, duplicate, superseded)",
+            "Records skipped per {period}, by reason (Sum)",
             tuple(
                 _s(REPL, c.RECORDS_SKIPPED.name, "Sum", reason.value, (c.SKIP_REASON, reason.value))
                 for reason in c.SkipReason
             ),
-            "records",
+            "records per {period}",
         ),
         Graph(
-            "Records failed by error class",
+            "Records failed per {period}, by error class (Sum)",
             (
                 _s(REPL, c.RECORDS_FAILED.name, "Sum", "all"),
                 _s(REPL, c.RECORDS_FAILED.name, "Sum", "{error_class}", (c.ERROR_CLASS, "{error_class}")),
             ),
-            "records",
+            "records per {period}",
         ),
         Graph(
-            "Replication lag",
+            "Replication lag: p50, p99 and maximum per {period}",
             tuple(_s(REPL, c.REPLICATION_LAG.name, stat, stat) for stat in ("p50", "p99", "Maximum")),
             "ms",
         ),
         Graph(
-            "Stream iterator age (replicator)",
+            "Stream iterator age of the replicator: maximum per {period}",
             (_lambda("IteratorAge", "Maximum", "{replicator_function}", "max"),),
             "ms",
         ),
         Graph(
-            "Replicator errors and throttles",
+            "Replicator errors and throttles per {period} (Sum)",
             (
                 _lambda("Errors", "Sum", "{replicator_function}", "errors"),
                 _lambda("Throttles", "Sum", "{replicator_function}", "throttles"),
             ),
-            "invocations",
+            "invocations per {period}",
         ),
         Graph(
-            "Replicator duration",
+            "Replicator duration: average and maximum per {period}",
             (
                 _lambda("Duration", "Average", "{replicator_function}", "avg"),
                 _lambda("Duration", "Maximum", "{replicator_function}", "max"),
@@ -136,7 +153,7 @@ REPLICATION_DASHBOARD = Dashboard(
             "ms",
         ),
         Graph(
-            "Failure queue depth",
+            "Failure queue depth: maximum per {period}",
             (
                 Series(
                     "AWS/SQS",
@@ -149,7 +166,7 @@ REPLICATION_DASHBOARD = Dashboard(
             "messages",
         ),
         Graph(
-            "Replica write throttling",
+            "Replica writes and throttling per {period} (Sum)",
             (
                 _s(REPL, c.REPLICA_THROTTLES.name, "Sum", "throttled attempts (replicator)"),
                 _s(REPL, c.REPLICA_WRITES.name, "Sum", "conditional writes"),
@@ -162,7 +179,7 @@ REPLICATION_DASHBOARD = Dashboard(
                     region="{replica_region}",
                 ),
             ),
-            "requests",
+            "requests per {period}",
         ),
     ),
 )
@@ -173,7 +190,7 @@ USAGE_DASHBOARD = Dashboard(
     region="{source_region}",
     graphs=(
         Graph(
-            "Changes by type",
+            "Changes per {period}, by type (Sum)",
             (
                 *(
                     _s(USAGE, c.ITEM_CHANGES.name, "Sum", name, (c.EVENT_NAME, name))
@@ -181,23 +198,24 @@ USAGE_DASHBOARD = Dashboard(
                 ),
                 _s(USAGE, c.TTL_DELETES.name, "Sum", "TTL deletes"),
             ),
-            "changes per minute",
+            "changes per {period}",
         ),
         Graph(
-            "Active users (per minute)",
+            "Active users: distinct per {window} window (largest shard's count)",
             (
                 _s(USAGE, c.ACTIVE_USERS.name, "Maximum", "all"),
                 _s(USAGE, c.ACTIVE_USERS.name, "Maximum", "{segment}", (c.SEGMENT, "{segment}")),
             ),
-            "users",
+            "users per window",
+            per_window=True,
         ),
         Graph(
-            "Changes by segment",
+            "Changes per {period}, by segment (Sum)",
             (_s(USAGE, c.ITEM_CHANGES.name, "Sum", "{segment}", (c.SEGMENT, "{segment}")),),
-            "changes per minute",
+            "changes per {period}",
         ),
         Graph(
-            "Attribute changes",
+            "Attribute changes per {period} (Sum)",
             (
                 _s(
                     USAGE,
@@ -208,22 +226,22 @@ USAGE_DASHBOARD = Dashboard(
                     (c.CHANGE_TYPE, "{change_type}"),
                 ),
             ),
-            "changes per minute",
+            "changes per {period}",
         ),
         Graph(
-            "Item size",
+            "Item size: p50, p99 and maximum per {period}",
             tuple(_s(USAGE, c.ITEM_SIZE.name, stat, stat) for stat in ("p50", "p99", "Maximum")),
             "bytes",
         ),
         Graph(
-            "Freshness (change lag)",
+            "Freshness (change lag): p50, p99 and maximum per {period}",
             tuple(_s(USAGE, c.CHANGE_LAG.name, stat, stat) for stat in ("p50", "p99", "Maximum")),
             "ms",
         ),
         Graph(
-            "Malformed records",
+            "Malformed records per {period} (Sum)",
             (_s(USAGE, c.MALFORMED_RECORDS.name, "Sum", "malformed"),),
-            "records",
+            "records per {period}",
         ),
     ),
 )
@@ -253,8 +271,17 @@ def _expansions(series: Series, ctx: DashboardContext) -> Iterable[dict[str, str
         yield {k: v for k, v in extra.items() if v is not None}
 
 
-def resolve(dashboard: Dashboard, ctx: DashboardContext) -> Dashboard:
-    """Fill every placeholder; per-segment and per-attribute series become one series per value."""
+def _graph_text(text: str, graph: Graph, base: dict[str, str], period_seconds: int | None) -> str:
+    period = period_seconds or min((s.period_seconds for s in graph.series), default=60)
+    return _fill(text, {**base, "period": period_text(period)})
+
+
+def resolve(dashboard: Dashboard, ctx: DashboardContext, *, period_seconds: int | None = None) -> Dashboard:
+    """Fill every placeholder; per-segment and per-attribute series become one series per value.
+
+    ``period_seconds`` is the period the graphs are drawn at when it is not the series' own (a
+    short local run draws at a shorter period); titles and axis labels name it.
+    """
     base = {
         "source_region": ctx.source_region,
         "replica_region": ctx.replica_region,
@@ -265,6 +292,7 @@ def resolve(dashboard: Dashboard, ctx: DashboardContext) -> Dashboard:
         "failure_queue": ctx.failure_queue,
         "replication_namespace": ctx.replication_namespace,
         "usage_namespace": ctx.usage_namespace,
+        "window": f"{ctx.window_seconds} s",
     }
     graphs = []
     for graph in dashboard.graphs:
@@ -281,7 +309,14 @@ def resolve(dashboard: Dashboard, ctx: DashboardContext) -> Dashboard:
                         region=_fill(template.region, values),
                     )
                 )
-        graphs.append(replace(graph, title=_fill(graph.title, base), series=tuple(series)))
+        graphs.append(
+            replace(
+                graph,
+                title=_graph_text(graph.title, graph, base, period_seconds),
+                left_label=_graph_text(graph.left_label, graph, base, period_seconds),
+                series=tuple(series),
+            )
+        )
     return replace(
         dashboard,
         title=_fill(dashboard.title, base),

@@ -3,8 +3,12 @@
 ``telemetry.dashboards`` is the one definition: each dashboard becomes one PNG with a grid of its
 graphs (title, one line per series, legend, unit label). Sum, Average, Minimum, Maximum and
 SampleCount come from CloudWatch (``get_metric_data``); percentiles, which the embedded CloudWatch
-cannot compute, come from the raw values the run kept (:class:`MetricsHub`). A series without data
-stays in the legend, marked "no data", so a missing metric is visible rather than silently absent.
+cannot compute, come from the raw values the run kept (:class:`MetricsHub`).
+
+What a person reads at a glance: the y-axis starts at 0; every series of a graph has its own color,
+line and marker, and coinciding lines (p99 on the maximum at a short period) stay visible; the
+legend sits below the graph and lists only series with data; the series without data are counted
+on the graph and named in index.html, so a missing metric is visible rather than silently absent.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -24,9 +28,10 @@ matplotlib.use("Agg")  # no display: render to files only
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 
 from localrun.cloudwatch.metrics import MetricsHub, percentile, series_key
-from telemetry.dashboards import DASHBOARDS, Dashboard, DashboardContext, Series, resolve
+from telemetry.dashboards import DASHBOARDS, Dashboard, DashboardContext, Graph, Series, resolve
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -136,77 +141,176 @@ class MetricReader:
         return results
 
 
-def _label(text: str, period: int) -> str:
-    return text.replace("per minute", f"per {period} s") if period != 60 else text
+@dataclass(frozen=True, slots=True)
+class LineStyle:
+    color: str
+    linestyle: str
+    marker: str
+    markersize: float
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    label: str
+    points: Points
+    style: LineStyle
+
+
+@dataclass(frozen=True, slots=True)
+class GraphPlot:
+    """What one graph shows, decided purely: drawing it is :func:`_draw`'s only job."""
+
+    title: str
+    y_label: str
+    lines: tuple[Line, ...]
+    """Series with data, in legend order: only these are in the legend."""
+    without_data: tuple[str, ...]
+    """Labels of the series that had no data: named under the graph and in index.html."""
+    y_top: float
+    step_seconds: int
+    """How long each value holds (a tumbling window's count); 0 for values at points in time."""
+
+
+# Percentiles and maxima often coincide at short periods: each statistic keeps one look, and
+# every later line is drawn thinner with a smaller marker, so coinciding lines stay visible.
+_STAT_STYLES = {"p50": ("-", "o"), "p90": ("-.", "D"), "p99": ("--", "s"), "Maximum": (":", "^")}
+_LINESTYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_COLORS = tuple(f"tab:{name}" for name in ("blue", "orange", "green", "red", "purple", "brown", "pink"))
+_COLORS += tuple(f"tab:{name}" for name in ("gray", "olive", "cyan"))
+
+
+def line_styles(series: Sequence[Series]) -> list[LineStyle]:
+    """One style per series, every (color, line, marker) combination different within a graph."""
+    stats = [one.stat for one in series]
+    by_stat = len(set(stats)) == len(stats) and all(stat in _STAT_STYLES for stat in stats)
+    styles = []
+    for index, one in enumerate(series):
+        linestyle, marker = (
+            _STAT_STYLES[one.stat]
+            if by_stat
+            else (_LINESTYLES[index % len(_LINESTYLES)], _MARKERS[(index // 2) % len(_MARKERS)])
+        )
+        color = _COLORS[index % len(_COLORS)]
+        styles.append(LineStyle(color, linestyle, marker, markersize=max(2.5, 6.5 - 1.2 * index)))
+    return styles
+
+
+def plan_graph(graph: Graph, data: Sequence[Points], *, window_seconds: int = 60) -> GraphPlot:
+    """Lines, legend and y-range of one resolved graph from its series' points (pure).
+
+    ``window_seconds`` is the tumbling window a per-window graph's values hold for.
+    """
+    styles = line_styles(graph.series)
+    lines = tuple(
+        Line(series.label, points, style)
+        for series, points, style in zip(graph.series, data, styles, strict=True)
+        if points
+    )
+    without = tuple(series.label for series, points in zip(graph.series, data, strict=True) if not points)
+    highest = max((value for line in lines for _, value in line.points), default=0.0)
+    # Everything we plot is a count, a size or a duration: the axis starts at 0, and a graph of
+    # zeros gets a 0..1 axis instead of matplotlib's -0.04..0.04.
+    y_top = highest * 1.1 if highest > 0 else 1.0
+    step = window_seconds if graph.per_window else 0
+    return GraphPlot(graph.title, graph.left_label, lines, without, y_top, step)
+
+
+def _draw(ax: Any, plot: GraphPlot, window: TimeRange) -> None:
+    for line in plot.lines:
+        times = [dt.datetime.fromtimestamp(t, dt.UTC) for t, _ in line.points]
+        values = [v for _, v in line.points]
+        if plot.step_seconds:  # a window's value holds for the whole window: draw it across
+            times.append(times[-1] + dt.timedelta(seconds=plot.step_seconds))
+            values.append(values[-1])
+        ax.plot(
+            times,
+            values,
+            label=line.label,
+            color=line.style.color,
+            linestyle=line.style.linestyle,
+            marker=line.style.marker,
+            markersize=line.style.markersize,
+            markevery=slice(0, len(line.points)),
+            linewidth=1.4,
+            drawstyle="steps-post" if plot.step_seconds else "default",
+        )
+    if not plot.lines:
+        ax.text(
+            0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="grey", fontsize=14
+        )
+    ax.set_title(plot.title, fontsize=10, wrap=True)
+    ax.set_ylabel(plot.y_label, fontsize=9)
+    ax.set_ylim(0, plot.y_top)
+    ax.set_xlim(
+        dt.datetime.fromtimestamp(window.start, dt.UTC), dt.datetime.fromtimestamp(window.end, dt.UTC)
+    )
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))  # type: ignore[no-untyped-call]
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    if plot.without_data:  # counted in the legend, named in index.html
+        handles.append(Line2D([], [], linestyle="none"))
+        labels.append(f"+{len(plot.without_data)} series without data (index.html)")
+    if handles:  # below the axes, never over the data
+        ax.legend(
+            handles,
+            labels,
+            fontsize=7,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncol=min(3, len(handles)),
+            frameon=False,
+        )
 
 
 def render_dashboard(
-    dashboard: Dashboard, reader: MetricReader, window: TimeRange, path: Path
-) -> dict[str, int]:
-    """Draw one resolved dashboard to ``path``; returns how many series had data / none."""
+    dashboard: Dashboard, reader: MetricReader, window: TimeRange, path: Path, *, window_seconds: int = 60
+) -> list[GraphPlot]:
+    """Draw one resolved dashboard to ``path``; returns what each graph showed."""
     rows = math.ceil(len(dashboard.graphs) / _COLUMNS)
-    figure, axes = plt.subplots(rows, _COLUMNS, figsize=(6.2 * _COLUMNS, 4.2 * rows), squeeze=False)
-    counts = {"with_data": 0, "without_data": 0}
+    figure, axes = plt.subplots(
+        rows, _COLUMNS, figsize=(6.4 * _COLUMNS, 5.0 * rows), squeeze=False, layout="constrained"
+    )
+    plots = []
     for position, graph in enumerate(dashboard.graphs):
-        ax = axes[position // _COLUMNS][position % _COLUMNS]
-        data = reader.read(graph.series, window)
-        any_data = False
-        for series, points in zip(graph.series, data, strict=True):
-            if points:
-                any_data = True
-                counts["with_data"] += 1
-                times = [dt.datetime.fromtimestamp(t, dt.UTC) for t, _ in points]
-                ax.plot(times, [v for _, v in points], marker=".", linewidth=1.4, label=series.label)
-            else:
-                counts["without_data"] += 1
-                ax.plot([], [], linestyle=":", color="grey", label=f"{series.label} (no data)")
-        if not any_data:
-            ax.text(
-                0.5,
-                0.5,
-                "no data",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
-                color="grey",
-                fontsize=14,
-            )
-        ax.set_title(f"{graph.title}\nperiod {window.period} s", fontsize=10)
-        ax.set_ylabel(_label(graph.left_label, window.period), fontsize=9)
-        ax.set_xlim(
-            dt.datetime.fromtimestamp(window.start, dt.UTC), dt.datetime.fromtimestamp(window.end, dt.UTC)
-        )
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))  # type: ignore[no-untyped-call]
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        plot = plan_graph(graph, reader.read(graph.series, window), window_seconds=window_seconds)
+        _draw(axes[position // _COLUMNS][position % _COLUMNS], plot, window)
+        plots.append(plot)
     for position in range(len(dashboard.graphs), rows * _COLUMNS):
         axes[position // _COLUMNS][position % _COLUMNS].set_visible(False)
     started = dt.datetime.fromtimestamp(window.start, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     figure.suptitle(f"{dashboard.title}  ({dashboard.region}, from {started})", fontsize=13)
-    figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=80)
     plt.close(figure)
-    return counts
+    return plots
 
 
-def write_index(pages: Sequence[tuple[Dashboard, Path]], path: Path, *, window: TimeRange) -> Path:
-    """An HTML page that shows and links every rendered dashboard."""
+def write_index(
+    pages: Sequence[tuple[Dashboard, Path, Sequence[GraphPlot]]], path: Path, *, window: TimeRange
+) -> Path:
+    """An HTML page that shows and links every rendered dashboard, and names the series without data."""
     started = dt.datetime.fromtimestamp(window.start, dt.UTC).isoformat(timespec="seconds")
     ended = dt.datetime.fromtimestamp(window.end, dt.UTC).isoformat(timespec="seconds")
-    sections = "\n".join(
-        f'<h2>{html.escape(board.title)}</h2>\n<p><a href="{html.escape(image.name)}">'
-        f'<img src="{html.escape(image.name)}" alt="{html.escape(board.title)}" '
-        'style="max-width:100%"></a></p>'
-        for board, image in pages
-    )
+    sections = []
+    for board, image, plots in pages:
+        missing = "".join(
+            f"<li>{html.escape(plot.title)}: {html.escape(', '.join(plot.without_data))}</li>"
+            for plot in plots
+            if plot.without_data
+        )
+        sections.append(
+            f'<h2>{html.escape(board.title)}</h2>\n<p><a href="{html.escape(image.name)}">'
+            f'<img src="{html.escape(image.name)}" alt="{html.escape(board.title)}" '
+            'style="max-width:100%"></a></p>\n'
+            + (f"<p>Series without data in this run:</p>\n<ul>{missing}</ul>\n" if missing else "")
+        )
     path.write_text(
         '<!doctype html>\n<html><head><meta charset="utf-8"><title>Local dashboards</title></head>\n'
         f"<body>\n<h1>Dashboards of the local run</h1>\n<p>{started} to {ended}, period {window.period} s. "
         "The same definitions (telemetry/dashboards.py) as the CloudWatch dashboards "
-        "the CDK app deploys.</p>\n"
-        f"{sections}\n</body></html>\n",
+        "the CDK app deploys.</p>\n" + "".join(sections) + "</body></html>\n",
         encoding="utf-8",
     )
     return path
@@ -238,9 +342,13 @@ def render_all(
     pages = []
     counts = {}
     for template in DASHBOARDS:
-        board = resolve(template, context)
+        board = resolve(template, context, period_seconds=window.period)
         path = output / f"dashboard-{board.key}.png"
-        counts[board.key] = render_dashboard(board, reader, window, path)
-        pages.append((board, path))
+        plots = render_dashboard(board, reader, window, path, window_seconds=context.window_seconds)
+        counts[board.key] = {
+            "with_data": sum(len(plot.lines) for plot in plots),
+            "without_data": sum(len(plot.without_data) for plot in plots),
+        }
+        pages.append((board, path, plots))
     index = write_index(pages, output / "index.html", window=window)
-    return Rendered([path for _, path in pages], index, counts)
+    return Rendered([path for _, path, _ in pages], index, counts)

@@ -8,6 +8,7 @@ summary. The exit code is the check's. Ctrl-C stops everything cleanly at any po
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -235,7 +236,7 @@ class Demo:
     def _finish(self, session: _Session, writes: int, started: float) -> None:
         cfg = self.cfg
         rendered = render_all(
-            cfg.dashboard_context(),
+            dataclasses.replace(cfg.dashboard_context(), window_seconds=self.options.window_seconds),
             session.hub,
             session.clients.cloudwatch,
             start=started,
