@@ -110,6 +110,6 @@ def test_a_per_window_count_is_drawn_across_its_whole_window():
     _draw(ax, plot, TimeRange(NOW, NOW + 30, 1))
     (line,) = ax.get_lines()
     assert line.get_drawstyle() == "steps-post"
-    last = list(line.get_xdata())[-1]
+    last = line.get_xdata(orig=True)[-1]  # type: ignore[index]
     assert last == dt.datetime.fromtimestamp(NOW + 20, dt.UTC)  # the last window, 10 s long
     plt.close(figure)
