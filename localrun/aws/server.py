@@ -34,6 +34,8 @@ from moto.core.model_instances import reset_model_data
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localrun.aws import cloudwatch
+
 LOOPBACK = "127.0.0.1"
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class EmbeddedServer:
         # moto logs every request through werkzeug; the demo's progress lines are what a user
         # should see.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        cloudwatch.install()  # ListMetrics and GetMetricStatistics as CloudWatch answers them
         app = _OneAtATime(DomainDispatcherApplication(create_backend_app), self._tap)
         # Port 0: the OS assigns a free port when the socket binds, so there is no race between
         # choosing a port and using it.
