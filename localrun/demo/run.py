@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shlex
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,12 +28,13 @@ from localrun.aws.ttl import TtlLedger, TtlSweeper
 from localrun.cloudwatch.metrics import MetricsHub, percentile, series_key
 from localrun.cloudwatch.observe import FunctionCounters, RunnerTelemetry, sample_queue_depth
 from localrun.cloudwatch.render import render_all
-from localrun.demo.report import Summary, keep_running_text, progress_line, summary_text
+from localrun.demo.report import Commands, Summary, keep_running_text, progress_line, summary_text
 from localrun.demo.workload import Workload, WorkloadSettings
 from localrun.esm import EventSourceMapping, SqsDestination, StreamRunner
 from localrun.esm.settings import metrics_mapping, replicator_mapping
 from localrun.invoke import handlers as parts
 from localrun.invoke.capture import OutputRouter
+from telemetry.catalogue import SKIP_REASON, SkipReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +194,10 @@ class Demo:
             sample_queue_depth(session.hub, sqs, region=cfg.source_region, queue_url=url, queue_name=name)
         session.hub.flush()
 
-    def _replication(self, session: _Session, metric: str) -> list[float]:
+    def _replication(self, session: _Session, metric: str, *extra: tuple[str, str]) -> list[float]:
         cfg = self.cfg
         key = series_key(
-            cfg.source_region, cfg.replication_namespace, metric, [("TableName", cfg.table_name)]
+            cfg.source_region, cfg.replication_namespace, metric, [("TableName", cfg.table_name), *extra]
         )
         return [value for _, value in session.hub.samples(key)]
 
@@ -229,11 +232,11 @@ class Demo:
             if not self.run_result.caught_up:
                 self.say(f"warning: the consumers had not caught up after {options.drain_timeout:g} s")
             self._publish(session)
-            self._finish(session, workload.total, started)
+            self._finish(session, workload.total, sweeper.deleted if sweeper else 0, started)
             if options.keep_running:
-                self._keep_running(session)
+                self._keep_running(session, started)
 
-    def _finish(self, session: _Session, writes: int, started: float) -> None:
+    def _finish(self, session: _Session, writes: int, ttl_expiries: int, started: float) -> None:
         cfg = self.cfg
         rendered = render_all(
             dataclasses.replace(cfg.dashboard_context(), window_seconds=self.options.window_seconds),
@@ -254,10 +257,18 @@ class Demo:
             )
         )
         lag = self._replication(session, "ReplicationLagMs")
+        counters = session.telemetry.snapshot()
+        replicator = counters.get(cfg.replicator_function_name)
         self.run_result.summary = Summary(
             writes=writes,
+            ttl_expiries=ttl_expiries,
+            delivered=replicator.records if replicator else 0,
             replicated=sum(self._replication(session, "RecordsReplicated")),
             skipped=sum(self._replication(session, "RecordsSkipped")),
+            skipped_by_reason={
+                reason.value: sum(self._replication(session, "RecordsSkipped", (SKIP_REASON, reason.value)))
+                for reason in SkipReason
+            },
             failed=sum(self._replication(session, "RecordsFailed")),
             lag_p50_ms=percentile(lag, 50) if lag else None,
             lag_p99_ms=percentile(lag, 99) if lag else None,
@@ -270,15 +281,24 @@ class Demo:
         self.run_result.counters = session.telemetry.snapshot()
         self.say(summary_text(self.run_result.summary))
 
-    def _keep_running(self, session: _Session) -> None:
+    def _keep_running(self, session: _Session, started: float) -> None:
         cfg = self.cfg
+        iso = "%Y-%m-%dT%H:%M:%SZ"
         self.say(
             keep_running_text(
-                session.url,
-                source_region=cfg.source_region,
-                replica_region=cfg.replica_region,
-                table=cfg.table_name,
-                replica=cfg.replica_table_name,
+                Commands(
+                    endpoint_url=session.url,
+                    source_region=cfg.source_region,
+                    replica_region=cfg.replica_region,
+                    table=cfg.table_name,
+                    replica=cfg.replica_table_name,
+                    aws=installed_program("aws") or "aws",
+                    replicator_cli=installed_program("ddb-replicator")
+                    or f"{shlex.quote(_shown(Path(sys.executable)))} -m replicator",
+                    namespace=cfg.replication_namespace,
+                    since=time.strftime(iso, time.gmtime(started - 60)),
+                    until=time.strftime(iso, time.gmtime(time.time() + 24 * 3600)),
+                )
             )
         )
         self.stop.clear()
@@ -288,6 +308,20 @@ class Demo:
         except KeyboardInterrupt:
             # Ctrl-C is how a kept-running demo ends: the exit code stays the check's.
             self.say("stopping")
+
+
+def _shown(path: Path) -> str:
+    """A path as a person at the current directory would type it (relative when inside it)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def installed_program(name: str) -> str | None:
+    """``name`` from this interpreter's virtualenv (where ``make`` installed it), shell-quoted."""
+    candidate = Path(sys.executable).parent / name
+    return shlex.quote(_shown(candidate)) if candidate.is_file() else None
 
 
 def run_demo(options: DemoOptions, **kwargs: object) -> DemoRun:
