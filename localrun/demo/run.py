@@ -287,7 +287,3 @@ class Demo:
         except KeyboardInterrupt:
             # Ctrl-C is how a kept-running demo ends: the exit code stays the check's.
             self.say("stopping")
-
-
-def run_demo(options: DemoOptions, **kwargs: object) -> DemoRun:
-    return Demo(options, **kwargs).run()  # type: ignore[arg-type]

@@ -47,8 +47,6 @@ class Repairer:
     retry_seconds: float = 300.0
     sleep: Callable[[float], None] = time.sleep
     backoff: Backoff = field(default_factory=lambda: Backoff(base=0.1, cap=10.0))
-    conflicts: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         return persist(attempt, seconds=self.retry_seconds, backoff=self.backoff, sleep=self.sleep)
@@ -69,8 +67,6 @@ class Repairer:
                 )
                 if outcome is not RepairOutcome.CONFLICT:
                     return KeyRepair(difference, Status.REPAIRED, outcome)
-                with self._lock:
-                    self.conflicts += 1
         except MetadataCollision:
             return KeyRepair(difference, Status.UNREPLICABLE)
         except RetryableError as exc:
