@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from faultlab.faults import FaultInjector
 from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
-from tests.support.faults import FaultInjector
+from tests.support.serial import send_serialised
 
 COMPARE = ["--ignore-attribute", "last_seen", "--exclude-attribute", "secret"]
 SENTINEL = "SENTINEL-6c1f"  # planted in every item: must never appear in any output
@@ -150,7 +151,10 @@ def test_throttled_scans_are_retried_never_dropped(regions, tmp_path):
     injectors = []
 
     def throttle(client):
-        injectors.append(FaultInjector(client, operations=frozenset({"Scan"})).throttle_first(5))
+        scans = frozenset({"Scan"})
+        injectors.append(
+            FaultInjector(client, operations=scans, forward_to=send_serialised).throttle_first(5)
+        )
 
     report = tmp_path / "diff.json"
     result = run_cli("check", *FAST, "--page-size", "7", "--json", str(report), instrument=throttle)
@@ -163,7 +167,10 @@ def test_throttled_scans_are_retried_never_dropped(regions, tmp_path):
 
 def test_throttling_that_never_ends_fails_with_a_clear_error(regions):
     def throttle(client):
-        FaultInjector(client, operations=frozenset({"Scan"})).fail_always(400, "ThrottlingException")
+        scans = frozenset({"Scan"})
+        FaultInjector(client, operations=scans, forward_to=send_serialised).fail_always(
+            400, "ThrottlingException"
+        )
 
     result = run_cli(
         "check", "--grace-seconds", "0", "--retry-seconds", "0.2", "--no-progress", instrument=throttle
