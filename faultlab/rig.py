@@ -280,7 +280,20 @@ class FaultRig:
 
     def operator(self, command: str, *options: str, json_path: Path | None = None) -> CliRun:
         """``python -m replicator COMMAND`` on this rig's tables and endpoint."""
-        return run_operator(self.cfg, self.url, command, *options, json_path=json_path)
+        cfg = self.cfg
+        return run_operator(
+            [
+                command,
+                "--source",
+                f"{cfg.source_region}/{cfg.table_name}",
+                "--replica",
+                f"{cfg.replica_region}/{cfg.replica_table_name}",
+                "--endpoint-url",
+                self.url,
+                *options,
+                *(["--json", str(json_path)] if json_path else []),
+            ]
+        )
 
     def redrive(self, json_path: Path) -> CliRun:
         """``redrive`` of the replicator's failure queue (what an operator runs after an outage)."""

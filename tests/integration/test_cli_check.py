@@ -95,7 +95,7 @@ def test_check_reports_exactly_the_real_differences_with_keys_only(seeded, regio
     # THEN exactly the missing, extra and different keys are reported, and exit code 1 says so
     assert result.code == 1, result.stderr
     assert waits == [2.5]
-    document = result.json(report)
+    document = result.document
     found = {(d["kind"], d["key"]["user_id"]["S"]) for d in document["differences"]}
     assert found == {("missing", "missing"), ("extra", "extra"), ("different", "different")}
     (different,) = [d for d in document["differences"] if d["kind"] == "different"]
@@ -121,7 +121,7 @@ def test_without_the_grace_reread_the_in_flight_change_would_be_reported(seeded,
         str(report),
     )
     assert result.code == 1
-    found = {d["key"]["user_id"]["S"] for d in result.json(report)["differences"]}
+    found = {d["key"]["user_id"]["S"] for d in result.document["differences"]}
     assert found == {"missing", "extra", "different", "in-flight"}
 
 
@@ -159,7 +159,7 @@ def test_throttled_scans_are_retried_never_dropped(regions, tmp_path):
     report = tmp_path / "diff.json"
     result = run_cli("check", *FAST, "--page-size", "7", "--json", str(report), instrument=throttle)
     assert result.code == 0, result.stderr
-    document = result.json(report)
+    document = result.document
     assert document["sourceItems"] == 30 and document["replicaItems"] == 30
     assert document["throttledRetries"] == 10
     assert [i.injected for i in injectors] == [{"400": 5}, {"400": 5}]
@@ -191,7 +191,7 @@ def test_a_sample_checks_the_same_keys_on_both_sides(regions, tmp_path):
         regions.replica.delete_item(TableName="Users", Key=key(user))
     report = tmp_path / "diff.json"
     result = run_cli("check", *FAST, "--sample", "0.3", "--seed", "7", "--json", str(report))
-    document = result.json(report)
+    document = result.document
     found = {d["key"]["user_id"]["S"] for d in document["differences"]}
     # A part of the table was read, the differences found are real, and none was a false alarm.
     assert 10 <= document["sourceItems"] <= 80
