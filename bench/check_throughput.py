@@ -6,8 +6,9 @@ are not serialised on one server's interpreter lock. Every request from the clie
 ``LATENCY_MS`` first (a botocore ``before-send`` hook), standing for the network round trip a real
 DynamoDB endpoint costs; without it, a local server would make parallelism look pointless.
 
-* ``check`` runs through the real command line (``replicator.cli.main.main``), no read-rate limit,
-  no grace period, each time on the same data; the best of three runs (one with ``--quick``).
+* ``check`` runs through the real command line (``replicator.cli.main``, driven in-process by
+  ``faultlab.operator.run_operator``), no read-rate limit, no grace period, each time on the same
+  data; the best of three runs (one with ``--quick``).
 * The naive baseline is what diff-tables-style tools do: scan the source on one thread and read
   each key from the replica with GetItem, comparing the items without the replicator's metadata.
 * The scan-only ceiling is both tables merely scanned at once, without latency or comparison: on this
@@ -20,7 +21,6 @@ DynamoDB endpoint costs; without it, a local server would make parallelism look 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import socket
@@ -38,9 +38,9 @@ import boto3
 from botocore.config import Config
 
 from deployconfig.config import load as load_config
+from faultlab.operator import run_operator
 from localrun.aws.tables import create_replica_tables, create_source_table
 from replicator.cli.commands import Runtime
-from replicator.cli.main import main as cli
 from replicator.core import schema, version
 
 LATENCY_MS = 5.0
@@ -144,15 +144,14 @@ def _scan_ceiling(source_url: str, replica_url: str) -> float:
 
 
 def _check(source_url: str, replica_url: str, segments: int, report: Path) -> dict[str, Any]:
-    runtime = Runtime(stdout=io.StringIO(), stderr=io.StringIO(), instrument=_with_latency)
     argv = ["check", "--source", "us-east-1/Users", "--replica", "eu-west-1/Users"]
     argv += ["--source-endpoint-url", source_url, "--replica-endpoint-url", replica_url]
     argv += ["--segments", str(segments), "--max-read-units", "0", "--grace-seconds", "0"]
     argv += ["--no-progress", "--json", str(report)]
-    code = cli(argv, runtime=runtime)
-    if code != 0:
-        raise RuntimeError(f"check exited {code}: {runtime.stderr.getvalue()}")  # type: ignore[attr-defined]
-    return dict(json.loads(report.read_text()))
+    result = run_operator(argv, runtime=Runtime(instrument=_with_latency))
+    if result.code != 0:
+        raise RuntimeError(f"check exited {result.code}: {result.stderr}")
+    return dict(result.document)
 
 
 def run(quick: bool) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from localrun.aws.server import EmbeddedServer
 from localrun.demo.run import Demo, DemoOptions
 from localrun.invoke import handlers as parts
 from localrun.invoke.function import HandlerFactory
-from replicator import handler as replicator_handler
+from replicator.handler import build_replicator
+from replicator.settings import from_environ
 
 
 def _add_latency(client: Any, seconds: float) -> None:
@@ -37,9 +38,10 @@ def _add_latency(client: Any, seconds: float) -> None:
 
 def _replicator_with_latency(seconds: float) -> HandlerFactory:
     def factory(environ: Mapping[str, str]) -> Any:
-        handle = replicator_handler.create_handler(environ)
-        _add_latency(handle.__self__.writer.client, seconds)  # type: ignore[attr-defined]
-        return handle
+        replicator = build_replicator(
+            from_environ(environ), instrument=lambda client: _add_latency(client, seconds)
+        )
+        return replicator.handle
 
     return factory
 

@@ -47,8 +47,13 @@ def _settings(concurrency: int) -> Settings:
 
 
 def _ours(latency: float, concurrency: int) -> tuple[Replicator, LatencyBackend]:
-    replicator = build_replicator(_settings(concurrency), out=io.StringIO())
-    return replicator, LatencyBackend(replicator.writer.client, latency)
+    backends: list[LatencyBackend] = []
+    replicator = build_replicator(
+        _settings(concurrency),
+        out=io.StringIO(),
+        instrument=lambda client: backends.append(LatencyBackend(client, latency)),
+    )
+    return replicator, backends[0]
 
 
 def _time_ours(

@@ -9,7 +9,7 @@ code under test sees the same ``ClientError`` and ``BotoCoreError`` values AWS w
 Two ways to say what to inject:
 
 * rules for one test: ``throttle_first``, ``fail_always``, ``raise_always``, ``crash_after`` and
-  ``lose_reply`` (counted under the status code or exception name, as tests/support/faults.py did);
+  ``lose_reply`` (counted under the status code or exception name);
 * seeded rates per fault kind (:class:`FaultRates`), bursts and region outages as time windows, and
   a crash armed per Lambda invocation (:meth:`FaultInjector.invocation`), for the fault-injection
   suite and ``make soak``, counted by :class:`FaultKind`.
@@ -101,16 +101,8 @@ class _Pending:
     lose_reply: bool
 
 
-MOTO_SENDER = "moto_sender"
-"""Attribute of ``client.meta`` naming the before-send handler that stands for moto on that client
-(``tests/support/serial.py`` puts moto behind a lock that way); moto's own handler otherwise."""
-
-
-def _moto_stubber(client: Any) -> Any:
-    """The in-process mock's request handler for ``client``, when moto is installed, else None."""
-    custom = getattr(client.meta, MOTO_SENDER, None)
-    if custom is not None:
-        return custom
+def _moto_stubber() -> Any:
+    """The in-process mock's request handler, when moto is installed, else None."""
     try:
         from moto.core.models import botocore_stubber  # noqa: PLC0415 - moto is a test/local dependency
     except ImportError:
@@ -132,7 +124,12 @@ class FaultInjector:
         origin: str = "",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        forward_to: Callable[..., Any] | None = None,
     ) -> None:
+        """``forward_to`` is the ``before-send`` handler that answers for the server on ``client``
+        when no fault does: moto's in-process mock by default (it answers nothing over HTTP, and the
+        request is then sent). A client whose mock handler was replaced by another, such as one that
+        serialises requests to moto, passes that replacement here."""
         self.operations = operations
         self.seed = seed
         self.rates = rates
@@ -158,7 +155,7 @@ class FaultInjector:
         # would act as a lost reply). The mock's handler is therefore taken off this client and
         # called by ours only when no fault answers. Over HTTP (the embedded server) the mock is
         # not active and the request is sent as usual.
-        self._moto = _moto_stubber(client)
+        self._moto = forward_to if forward_to is not None else _moto_stubber()
         if self._moto is not None:
             client.meta.events.unregister("before-send", self._moto)
         client.meta.events.register("before-send.dynamodb", self._before_send)

@@ -1,49 +1,59 @@
-"""The operator CLI (``python -m replicator``), run in-process against a local endpoint."""
+"""The operator CLI (``python -m replicator``) run in-process, its output and ``--json`` report captured.
+
+The one in-process driver of the CLI: the fault lab, the tests and the benchmarks all call
+:func:`run_operator` and read a :class:`CliRun`. Each passes a
+:class:`~replicator.cli.commands.Runtime` with what it replaces (no real sleeping, hooks on every
+client the command creates); standard output and standard error are always captured. The demo's
+check runs the CLI as a separate process instead (``localrun.invoke.handlers``): that is its real
+out-of-process check.
+"""
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deployconfig.config import DeploymentConfig
+from replicator.cli.commands import Runtime
+from replicator.cli.main import main
 
 
 @dataclass(frozen=True, slots=True)
 class CliRun:
-    """One ``python -m replicator`` command, run in-process against the rig's endpoint."""
+    """One ``python -m replicator`` command, run in-process."""
 
     argv: tuple[str, ...]
-    exit_code: int
-    output: str
-    """Standard output and standard error."""
-    document: dict[str, Any] | None
-    """The ``--json`` report, when one was asked for."""
+    code: int
+    """The exit code: 0 done (consistent), 1 differences or records kept, 2 error."""
+    stdout: str
+    stderr: str
+    document: Any
+    """The parsed ``--json`` report when one was asked for and written, else None."""
+
+    @property
+    def output(self) -> str:
+        """Standard output, then standard error."""
+        return self.stdout + self.stderr
 
 
-def run_operator(
-    cfg: DeploymentConfig, endpoint_url: str, command: str, *options: str, json_path: Path | None = None
-) -> CliRun:
-    """``python -m replicator COMMAND --source ... --replica ... --endpoint-url URL OPTIONS [--json]``."""
-    argv = [
-        command,
-        "--source",
-        f"{cfg.source_region}/{cfg.table_name}",
-        "--replica",
-        f"{cfg.replica_region}/{cfg.replica_table_name}",
-        "--endpoint-url",
-        endpoint_url,
-        *options,
-        *(["--json", str(json_path)] if json_path else []),
-    ]
-    # Imported when used: the local runtime reaches the CLI only through its public entry point.
-    cli = importlib.import_module("replicator.cli.main")
-    out = io.StringIO()
-    with redirect_stdout(out), redirect_stderr(out):
-        code = int(cli.main(argv))
-    document = json.loads(json_path.read_text()) if json_path and json_path.exists() else None
-    return CliRun(tuple(argv), code, out.getvalue(), document)
+def _json_path(argv: Sequence[str]) -> Path | None:
+    for option, value in zip(argv, [*argv[1:], None], strict=True):
+        if option == "--json" and value is not None:
+            return Path(value)
+        if option.startswith("--json="):
+            return Path(option.removeprefix("--json="))
+    return None
+
+
+def run_operator(argv: Sequence[str], *, runtime: Runtime | None = None) -> CliRun:
+    """``python -m replicator ARGV`` in this process; ``runtime`` keeps its hooks, not its streams."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    captured = dataclasses.replace(runtime or Runtime(), stdout=stdout, stderr=stderr)
+    code = main(list(argv), runtime=captured)
+    path = _json_path(argv)
+    document = json.loads(path.read_text()) if path is not None and path.is_file() else None
+    return CliRun(tuple(argv), code, stdout.getvalue(), stderr.getvalue(), document)

@@ -5,17 +5,19 @@ What it wires together (the same parts as ``make demo``, minus the dashboards):
 * the embedded moto server, with a :class:`~faultlab.ledger.ReplicaLedger` tapping every write the
   replica table accepts;
 * the tables and failure queues of ``cdk.json`` (``localrun.aws.deployment.provision``);
-* the replicator, built from the environment the CDK app gives it, with a
-  :class:`~faultlab.faults.FaultInjector` on its replica client and a
+* the replicator, built from the environment the CDK app gives it through its public factory
+  (:func:`replicator.handler.build_replicator`), with a :class:`~faultlab.faults.FaultInjector` on
+  its replica client (the factory's ``instrument`` option) and a
   :class:`~faultlab.sandbox.FaultySandbox` around its handler; the usage-metrics consumer in a
   sandbox of its own;
 * both event source mappings (from ``TRIM_HORIZON``, so a backlog written before :meth:`running`
   is delivered in full batches), with an observer that keeps every invocation's output.
 
 One deliberate difference from the deployment: the replicator starts a write attempt only when
-``attempt_seconds`` remain before its deadline, instead of the 7 s its client timeouts allow for in
-AWS. Against a local endpoint an attempt takes milliseconds, and this lets the suite use function
-timeouts of a few seconds. Everything else is the replicator as deployed.
+``attempt_seconds`` remain before its deadline (the factory's ``attempt_seconds`` option), instead of
+the 7 s its client timeouts allow for in AWS. Against a local endpoint an attempt takes
+milliseconds, and this lets the suite use function timeouts of a few seconds. Everything else is the
+replicator as deployed.
 """
 
 from __future__ import annotations
@@ -128,19 +130,25 @@ class FaultRig:
         cfg, settings = self.cfg, self.settings
         environ = parts.replicator_environment(cfg, self.url)
         environ["MAX_CONCURRENT_WRITES"] = str(settings.max_concurrent_writes)
-        self.replicator = build_replicator(from_environ(environ))
-        self.replicator.executor = dataclasses.replace(
-            self.replicator.executor, min_attempt_seconds=settings.attempt_seconds
+        injectors: list[FaultInjector] = []
+
+        def inject(client: Any) -> None:
+            injectors.append(
+                FaultInjector(
+                    client,
+                    seed=settings.seed,
+                    rates=settings.rates,
+                    item_table=cfg.replica_table_name,
+                    origin=cfg.replicator_function_name,
+                )
+            )
+
+        replicator = build_replicator(
+            from_environ(environ), instrument=inject, attempt_seconds=settings.attempt_seconds
         )
-        self.injector = FaultInjector(
-            self.replicator.writer.client,
-            seed=settings.seed,
-            rates=settings.rates,
-            item_table=cfg.replica_table_name,
-            origin=cfg.replicator_function_name,
-        )
+        (self.injector,) = injectors
         self.sandbox = FaultySandbox(
-            self.replicator.handle,
+            replicator.handle,
             self.injector,
             settings.sandbox,
             seed=settings.seed,
@@ -272,7 +280,20 @@ class FaultRig:
 
     def operator(self, command: str, *options: str, json_path: Path | None = None) -> CliRun:
         """``python -m replicator COMMAND`` on this rig's tables and endpoint."""
-        return run_operator(self.cfg, self.url, command, *options, json_path=json_path)
+        cfg = self.cfg
+        return run_operator(
+            [
+                command,
+                "--source",
+                f"{cfg.source_region}/{cfg.table_name}",
+                "--replica",
+                f"{cfg.replica_region}/{cfg.replica_table_name}",
+                "--endpoint-url",
+                self.url,
+                *options,
+                *(["--json", str(json_path)] if json_path else []),
+            ]
+        )
 
     def redrive(self, json_path: Path) -> CliRun:
         """``redrive`` of the replicator's failure queue (what an operator runs after an outage)."""

@@ -143,7 +143,7 @@ def run_soak(options: SoakOptions, *, say: Callable[[str], None] = print) -> Soa
         say(f"redriving {len(queued)} failure message(s)")
         began = time.monotonic()
         redrive = rig.redrive(Path(scratch) / "redrive.json")
-        say(f"redrive: exit code {redrive.exit_code} after {time.monotonic() - began:.0f} s")
+        say(f"redrive: exit code {redrive.code} after {time.monotonic() - began:.0f} s")
         unreplicable = {
             key_id(poison.poison_key(cfg, kind, number), rig.key_names)
             for number, kind in enumerate(poisoned)

@@ -107,7 +107,7 @@ class SoakResult:
             invocations=invocations,
             messages=len(queued),
             message_records=sum(int(m["DDBStreamBatchInfo"]["batchSize"]) for m in queued),
-            redrive_exit_code=redrive.exit_code,
+            redrive_exit_code=redrive.code,
             redriven=(len(entries), sum(int(e.get("records", 0)) for e in entries), len(applied)),
             kept=(len(kept), classes),
             problems=problems,

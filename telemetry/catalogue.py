@@ -200,5 +200,3 @@ USAGE_METRICS: tuple[MetricSpec, ...] = (
     CHANGE_LAG,
     MALFORMED_RECORDS,
 )
-
-ALL_METRICS: tuple[MetricSpec, ...] = REPLICATOR_METRICS + USAGE_METRICS

@@ -31,10 +31,6 @@ class Series:
     region: str = "{source_region}"
     period_seconds: int = 60
 
-    @property
-    def dimension_names(self) -> tuple[str, ...]:
-        return tuple(sorted(name for name, _ in self.dimensions))
-
 
 @dataclass(frozen=True, slots=True)
 class Graph:

@@ -65,8 +65,6 @@ class MetricsHub:
         self._lock = threading.Lock()
         self._pending: list[tuple[str, Datum]] = []
         self._samples: dict[SeriesKey, list[tuple[float, float]]] = defaultdict(list)
-        self.sent = 0
-        self.failed = 0
 
     def add(self, region: str, datums: Iterable[Datum]) -> None:
         with self._lock:
@@ -108,9 +106,7 @@ class MetricsHub:
                     client.put_metric_data(Namespace=namespace, MetricData=chunk)  # type: ignore[arg-type]
                     accepted += len(chunk)
                 except (ClientError, BotoCoreError) as exc:
-                    self.failed += len(chunk)
                     log.warning(
                         "CloudWatch refused %d datums of %s in %s: %s", len(chunk), namespace, region, exc
                     )
-        self.sent += accepted
         return accepted

@@ -33,8 +33,6 @@ class FunctionCounters:
     errors: int = 0
     records: int = 0
     discarded: int = 0
-    emf_documents: int = 0
-    emf_rejected: int = 0
 
 
 class RunnerTelemetry:
@@ -70,12 +68,10 @@ class RunnerTelemetry:
         now = time.time()
         emf: list[Datum] = []
         text: list[str] = []
-        rejected = 0
         for line in invocation.output:
             try:
                 parsed = parse_line(line)
             except EmfError as exc:
-                rejected += 1
                 text.append(f"[local runtime] EMF document rejected: {exc}")
                 continue
             if parsed is None:
@@ -87,8 +83,6 @@ class RunnerTelemetry:
             counters.invocations += 1
             counters.errors += int(invocation.failed)
             counters.records += records
-            counters.emf_documents += sum(1 for line in invocation.output if '"_aws"' in line)
-            counters.emf_rejected += rejected
         self._hub.add(function.region, emf)
         if self._service_metrics:
             service = [

@@ -322,7 +322,3 @@ def installed_program(name: str) -> str | None:
     """``name`` from this interpreter's virtualenv (where ``make`` installed it), shell-quoted."""
     candidate = Path(sys.executable).parent / name
     return shlex.quote(_shown(candidate)) if candidate.is_file() else None
-
-
-def run_demo(options: DemoOptions, **kwargs: object) -> DemoRun:
-    return Demo(options, **kwargs).run()  # type: ignore[arg-type]

@@ -25,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ddbstream import key_id
-from replicator.cli.diff import Agreement, Difference, Matcher, MatchStats, Origin, Rules, compare, summarise
+from replicator.cli.diff import Agreement, Difference, Matcher, Origin, Rules, compare, summarise
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.progress import Progress
+from replicator.cli.results import CheckResult
 from replicator.cli.scan import BATCH_GET_LIMIT, Reader
 
 SAMPLE_SEGMENTS = 1000
@@ -40,26 +41,6 @@ class CheckOptions:
     sample: float | None = None
     seed: int | None = None
     grace_seconds: float = 5.0
-
-
-@dataclass(slots=True)
-class CheckResult:
-    differences: list[Difference]
-    stats: MatchStats
-    candidates: int
-    settled: int
-    """Candidates that agreed when read again: changes in flight, or TTL expiring meanwhile."""
-    scanned_segments: int
-    total_segments: int
-    seconds: float
-    source_units: float
-    replica_units: float
-    throttled: int
-    sample: float | None = None
-
-    @property
-    def consistent(self) -> bool:
-        return not self.differences
 
 
 def scan_units(options: CheckOptions) -> tuple[list[int], int]:

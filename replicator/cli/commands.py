@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from collections.abc import Callable
@@ -17,13 +16,14 @@ from replicator.adapters.reconcile import Reconciler
 from replicator.adapters.writer import ReplicaTables, ReplicaWriter
 from replicator.cli import report
 from replicator.cli.backfill import Backfiller, BackfillState
-from replicator.cli.check import Checker, CheckOptions, CheckResult
+from replicator.cli.check import Checker, CheckOptions
 from replicator.cli.diff import Rules
 from replicator.cli.errors import UsageError
 from replicator.cli.files import write_json
 from replicator.cli.progress import Progress
-from replicator.cli.redrive import Redriver, Verdict, queue_region, queue_url
-from replicator.cli.repair import KeyRepair, Repairer, Status, verified
+from replicator.cli.redrive import Redriver, queue_region, queue_url
+from replicator.cli.repair import Repairer, verified
+from replicator.cli.results import CheckResult, KeyRepair, Status, Verdict
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableRef, TableShape, describe, same_keys, ttl_attribute
 from replicator.core.policy import TtlPolicy
@@ -270,7 +270,7 @@ def redrive(args: argparse.Namespace, rt: Runtime) -> int:
         sqs,
         queue_url(sqs, args.queue_url),
         streams,
-        Replicator(settings, w.writer, executor, io.StringIO()),
+        Replicator(settings, w.writer, executor),  # only its typed results are read
         w.source.table,
         visibility_timeout=args.visibility_timeout,
         max_messages=args.max_messages,

@@ -3,11 +3,11 @@
 For each message: parse the batch's position (:mod:`replicator.cli.failure_message`), read that
 sequence-number range of the shard again (``AT_SEQUENCE_NUMBER``), shape the records exactly as
 Lambda does (:func:`ddbstream.lambda_event.lambda_event`) and hand them to
-:meth:`replicator.handler.Replicator.handle`. The replicator's conditional writes make this safe
+:meth:`replicator.handler.Replicator.process`. The replicator's conditional writes make this safe
 whatever happened since: records older than what the replica holds are skipped as stale, a replayed
 insert cannot resurrect a key deleted later. A message is deleted only when every one of its
 records was applied (or found already applied or stale); otherwise it is kept and the error classes
-from the replicator's failure log lines are reported.
+of the replicator's typed batch report are reported.
 
 A range no longer in the stream (TrimmedDataAccessException, the stream gone, or the first record
 found beyond the range's start) is *aged out*: its keys can no longer be read from the stream, so the
@@ -17,11 +17,9 @@ caller runs a check and repair of the table and reports the keys it fixed.
 from __future__ import annotations
 
 import enum
-import io
-import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -30,6 +28,7 @@ from ddbstream.lambda_event import lambda_event
 from replicator.cli import failure_message
 from replicator.cli.errors import UnknownFailureMessage
 from replicator.cli.failure_message import BatchInfo
+from replicator.cli.results import MessageResult, Verdict
 from replicator.core.errors import ReplicatorError
 from replicator.handler import Replicator
 
@@ -42,26 +41,6 @@ AGED_OUT_CODES = frozenset({"TrimmedDataAccessException", "ResourceNotFoundExcep
 MAX_EMPTY_PAGES = 30
 CHUNK = 500  # records per replicator call: well inside its 60 s deadline
 HOLD_SECONDS = 11 * 3600  # hides aged-out messages while repairing (SQS allows 12 h from receipt)
-
-
-class Verdict(enum.StrEnum):
-    APPLIED = "applied"  # every record applied (or already applied / stale): message deleted
-    FAILED = "failed"  # some records were not applied: message kept
-    AGED_OUT = "aged_out"  # the range left the stream: repaired from the source instead
-    INCOMPLETE = "incomplete"  # the range's end was not reached: message kept
-    UNKNOWN = "unknown"  # not a DynamoDB stream failure record: message kept
-    OTHER_TABLE = "other_table"  # names another table's stream: message kept
-
-
-@dataclass(slots=True)
-class MessageResult:
-    message_id: str
-    receipt_handle: str
-    verdict: Verdict
-    info: BatchInfo | None = None
-    records: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
-    detail: str = ""
 
 
 class RangeStatus(enum.Enum):
@@ -117,19 +96,6 @@ def read_range(streams: DynamoDBStreamsClient, info: BatchInfo) -> tuple[RangeSt
             return RangeStatus.AGED_OUT, []
         raise
     return RangeStatus.INCOMPLETE, records
-
-
-def failure_classes(output: str) -> Counter[str]:
-    """Error classes from the replicator's failure log lines (JSON with level ERROR, errorClass)."""
-    found: Counter[str] = Counter()
-    for line in output.splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict) and entry.get("level") == "ERROR" and entry.get("errorClass"):
-            found[str(entry["errorClass"])] += 1
-    return found
 
 
 @dataclass
@@ -197,16 +163,14 @@ class Redriver:
     def _apply(self, records: list[dict[str, Any]], stream_arn: str) -> Counter[str]:
         errors: Counter[str] = Counter()
         for start in range(0, len(records), CHUNK):
-            output = io.StringIO()
-            self.replicator.out = output
             event = lambda_event(records[start : start + CHUNK], stream_arn=stream_arn)
             try:
-                response = self.replicator.handle(event, None)
+                processed = self.replicator.process(event, None)
+                processed.response()  # raises where Lambda would fail the whole invocation
             except ReplicatorError as exc:
                 errors[type(exc).__name__] += 1
                 continue
-            if response.get("batchItemFailures"):
-                errors.update(failure_classes(output.getvalue()) or Counter({"Unknown": 1}))
+            errors.update(failure.error_class for failure in processed.report.failures)
         return errors
 
     def delete(self, result: MessageResult) -> None:

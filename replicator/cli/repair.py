@@ -16,7 +16,6 @@ that the replica still holds what was read. So a repair
 
 from __future__ import annotations
 
-import enum
 import threading
 import time
 from collections.abc import Callable
@@ -29,28 +28,13 @@ from replicator.adapters.retry import Backoff
 from replicator.cli.diff import Agreement, Difference, Kind, Rules
 from replicator.cli.errors import CliError
 from replicator.cli.parallel import check_stop, run_all
+from replicator.cli.results import KeyRepair, Status
 from replicator.cli.scan import Reader, persist
 from replicator.core.errors import MetadataCollision, ReplicatorError, RetryableError
 from replicator.core.plan import replicated_view
 from replicator.core.repair import RepairOutcome, repair_version
 
 T = TypeVar("T")
-
-
-class Status(enum.StrEnum):
-    REPAIRED = "repaired"
-    STILL_DIFFERENT = "still_different"  # written, but a read after the grace period still differs
-    GAVE_UP = "gave_up"  # the replica kept changing under the repair: replication is busy on this key
-    UNREPLICABLE = "unreplicable"  # the source item holds the replicator's reserved attribute
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRepair:
-    difference: Difference
-    status: Status
-    outcome: RepairOutcome | None = None
-    error_class: str | None = None
 
 
 @dataclass
@@ -63,8 +47,6 @@ class Repairer:
     retry_seconds: float = 300.0
     sleep: Callable[[float], None] = time.sleep
     backoff: Backoff = field(default_factory=lambda: Backoff(base=0.1, cap=10.0))
-    conflicts: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _retrying(self, attempt: Callable[[], T]) -> T:
         return persist(attempt, seconds=self.retry_seconds, backoff=self.backoff, sleep=self.sleep)
@@ -85,8 +67,6 @@ class Repairer:
                 )
                 if outcome is not RepairOutcome.CONFLICT:
                     return KeyRepair(difference, Status.REPAIRED, outcome)
-                with self._lock:
-                    self.conflicts += 1
         except MetadataCollision:
             return KeyRepair(difference, Status.UNREPLICABLE)
         except RetryableError as exc:

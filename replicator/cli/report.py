@@ -12,10 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ddbstream.attributes import item_to_event
-from replicator.cli.check import CheckResult
 from replicator.cli.diff import Difference, count_by_kind
-from replicator.cli.redrive import MessageResult
-from replicator.cli.repair import KeyRepair, Status
+from replicator.cli.results import CheckResult, KeyRepair, MessageResult, Status
 
 SHOWN = 10
 

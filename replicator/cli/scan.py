@@ -49,7 +49,6 @@ class TokenBucket:
     ) -> None:
         self.rate = rate
         self.consumed = 0.0
-        self.waited = 0.0
         self._clock = clock
         self._sleep = sleep
         self._tokens = rate or 0.0
@@ -73,7 +72,6 @@ class TokenBucket:
                 if tokens > -1e-6:  # out of debt, give or take float rounding of the refill
                     return
                 pause = -tokens / self.rate
-                self.waited += pause
             self._sleep(pause)
 
     def charge(self, units: float) -> None:

@@ -45,7 +45,7 @@ def test_an_outage_beyond_the_retry_budget_is_recovered_by_redrive_with_nothing_
     # WHEN the operator redrives the queue once the region is back
     result = redrive(rig, tmp_path)
     # THEN every message was replayed and deleted, record for record
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert rig.failure_messages() == []
     entries = (result.document or {})["messages"]
     assert len(entries) == len(messages) and {e["verdict"] for e in entries} == {"applied"}

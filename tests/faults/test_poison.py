@@ -102,7 +102,7 @@ def test_redrive_replays_what_was_only_broken_in_delivery_and_reports_real_poiso
     result = rig.redrive(tmp_path / "redrive.json")
     # THEN messages whose records are good in the stream were applied and deleted; those with real
     # poison (too large, or an attribute named like the metadata) were kept and reported by class
-    assert result.exit_code == 1, result.output
+    assert result.code == 1, result.output
     entries = (result.document or {})["messages"]
     assert len(entries) == len(queued)
     kept = [e for e in entries if e["verdict"] != "applied"]

@@ -76,7 +76,7 @@ def test_sentinels_appear_in_no_log_line_metric_message_or_report(make_rig, tmp_
     rig.hub.flush()
     metrics = rig.clients.cloudwatch(cfg.source_region).list_metrics()["Metrics"]
     # THEN the failure paths were really taken ...
-    assert queued and redrive.exit_code == 1 and check.exit_code == 1, (redrive.output, check.output)
+    assert queued and redrive.code == 1 and check.code == 1, (redrive.output, check.output)
     assert any('"record not replicated"' in line for s in rig.replicator_invocations() for line in s.output)
     assert sum(rig.injector.injected.values()) >= 20 and rig.sandbox.counts
     # ... and the sentinels are where they belong, so the search below can find them ...

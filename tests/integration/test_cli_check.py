@@ -7,9 +7,10 @@ import time
 
 import pytest
 
+from faultlab.faults import FaultInjector
 from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
-from tests.support.faults import FaultInjector
+from tests.support.serial import send_serialised
 
 COMPARE = ["--ignore-attribute", "last_seen", "--exclude-attribute", "secret"]
 SENTINEL = "SENTINEL-6c1f"  # planted in every item: must never appear in any output
@@ -94,7 +95,7 @@ def test_check_reports_exactly_the_real_differences_with_keys_only(seeded, regio
     # THEN exactly the missing, extra and different keys are reported, and exit code 1 says so
     assert result.code == 1, result.stderr
     assert waits == [2.5]
-    document = result.json(report)
+    document = result.document
     found = {(d["kind"], d["key"]["user_id"]["S"]) for d in document["differences"]}
     assert found == {("missing", "missing"), ("extra", "extra"), ("different", "different")}
     (different,) = [d for d in document["differences"] if d["kind"] == "different"]
@@ -120,7 +121,7 @@ def test_without_the_grace_reread_the_in_flight_change_would_be_reported(seeded,
         str(report),
     )
     assert result.code == 1
-    found = {d["key"]["user_id"]["S"] for d in result.json(report)["differences"]}
+    found = {d["key"]["user_id"]["S"] for d in result.document["differences"]}
     assert found == {"missing", "extra", "different", "in-flight"}
 
 
@@ -150,12 +151,15 @@ def test_throttled_scans_are_retried_never_dropped(regions, tmp_path):
     injectors = []
 
     def throttle(client):
-        injectors.append(FaultInjector(client, operations=frozenset({"Scan"})).throttle_first(5))
+        scans = frozenset({"Scan"})
+        injectors.append(
+            FaultInjector(client, operations=scans, forward_to=send_serialised).throttle_first(5)
+        )
 
     report = tmp_path / "diff.json"
     result = run_cli("check", *FAST, "--page-size", "7", "--json", str(report), instrument=throttle)
     assert result.code == 0, result.stderr
-    document = result.json(report)
+    document = result.document
     assert document["sourceItems"] == 30 and document["replicaItems"] == 30
     assert document["throttledRetries"] == 10
     assert [i.injected for i in injectors] == [{"400": 5}, {"400": 5}]
@@ -163,7 +167,10 @@ def test_throttled_scans_are_retried_never_dropped(regions, tmp_path):
 
 def test_throttling_that_never_ends_fails_with_a_clear_error(regions):
     def throttle(client):
-        FaultInjector(client, operations=frozenset({"Scan"})).fail_always(400, "ThrottlingException")
+        scans = frozenset({"Scan"})
+        FaultInjector(client, operations=scans, forward_to=send_serialised).fail_always(
+            400, "ThrottlingException"
+        )
 
     result = run_cli(
         "check", "--grace-seconds", "0", "--retry-seconds", "0.2", "--no-progress", instrument=throttle
@@ -184,7 +191,7 @@ def test_a_sample_checks_the_same_keys_on_both_sides(regions, tmp_path):
         regions.replica.delete_item(TableName="Users", Key=key(user))
     report = tmp_path / "diff.json"
     result = run_cli("check", *FAST, "--sample", "0.3", "--seed", "7", "--json", str(report))
-    document = result.json(report)
+    document = result.document
     found = {d["key"]["user_id"]["S"] for d in document["differences"]}
     # A part of the table was read, the differences found are real, and none was a false alarm.
     assert 10 <= document["sourceItems"] <= 80

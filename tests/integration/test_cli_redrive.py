@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import boto3
 import pytest
 
+from faultlab.wire import error_response
+from replicator.cli.redrive import Redriver
+from replicator.cli.results import Verdict
 from replicator.core import schema
+from replicator.handler import build_replicator
+from replicator.settings import from_environ
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
-from tests.support.faults import error_response
+from tests.support.replication import BASE_ENV
+from tests.support.serial import serialise
 
 QUEUE = "Users-replication-failures"
 ORDERS = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"
@@ -145,7 +152,40 @@ def test_records_the_replicator_rejects_keep_their_message(regions, queue, tmp_p
     assert result.code == 1
     (message,) = json.loads(report.read_text())["messages"]
     assert message["verdict"] == "failed"
-    assert message["errors"] == {"MetadataCollision": 1}  # from the replicator's own failure log line
+    assert message["errors"] == {"MetadataCollision": 1}  # from the replicator's typed batch report
+    assert messages_left(sqs, url) == 1
+
+
+class RefusedOutput(io.StringIO):
+    """Standard output that fails the test if anything at all is written to it."""
+
+    def write(self, text: str) -> int:
+        raise AssertionError(f"the replicator wrote output during a redrive: {text[:60]!r}")
+
+
+def refused_handle(event, context):
+    raise AssertionError("redrive went through the Lambda path, which writes log lines")
+
+
+def test_redrive_learns_error_classes_from_the_typed_report_without_reading_output(
+    regions, queue, monkeypatch
+):
+    # GIVEN a failed batch holding an item the replicator can never copy (its reserved attribute)
+    sqs, url = queue
+    regions.source.put_item(
+        TableName="Users", Item={**item("bad", "v1"), schema.VERSION_ATTRIBUTE: {"S": "1"}}
+    )
+    sqs.send_message(QueueUrl=url, MessageBody=failure_record(regions, regions.tap.read_raw()))
+    # AND a replicator that can write no log line: its output refuses writes, its Lambda path is off
+    replicator = build_replicator(from_environ(BASE_ENV), out=RefusedOutput(), instrument=serialise)
+    monkeypatch.setattr(replicator, "handle", refused_handle)
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1")
+    redriver = Redriver(sqs, url, streams, replicator, "Users", wait_seconds=0)
+    # WHEN the message is redriven
+    (result,) = [redriver.handle(message) for message in redriver.messages()]
+    # THEN the error class comes from the replicator's typed report and the message is kept
+    assert result.verdict is Verdict.FAILED
+    assert result.errors == {"MetadataCollision": 1}
     assert messages_left(sqs, url) == 1
 
 

@@ -49,8 +49,7 @@ def test_repair_then_check_finds_nothing(regions, tmp_path):
     # THEN every confirmed difference is repaired and a second check is clean
     assert result.code == 0, result.stderr
     repairs = {
-        r["key"]["user_id"]["S"]: (r["kind"], r["status"], r["outcome"])
-        for r in result.json(report)["repairs"]
+        r["key"]["user_id"]["S"]: (r["kind"], r["status"], r["outcome"]) for r in result.document["repairs"]
     }
     assert repairs == {
         "missing": ("missing", "repaired", "written"),
@@ -109,7 +108,7 @@ def test_a_repair_that_keeps_losing_the_race_gives_up_and_leaves_the_newer_chang
         "repair", *FAST, "--segments", "1", "--attempts", "1", "--json", str(report), instrument=instrument
     )
     assert result.code == 1
-    statuses = {r["key"]["user_id"]["S"]: r["status"] for r in result.json(report)["repairs"]}
+    statuses = {r["key"]["user_id"]["S"]: r["status"] for r in result.document["repairs"]}
     assert statuses == {
         "different": "gave_up",
         "extra": "repaired",
@@ -160,6 +159,6 @@ def test_a_repair_that_does_not_hold_is_reported_not_assumed(regions, tmp_path):
     report = tmp_path / "repair.json"
     result = run_cli("repair", *FAST, "--segments", "1", "--json", str(report), instrument=undo_after_write)
     assert result.code == 1
-    statuses = {r["key"]["user_id"]["S"]: r["status"] for r in result.json(report)["repairs"]}
+    statuses = {r["key"]["user_id"]["S"]: r["status"] for r in result.document["repairs"]}
     assert statuses["different"] == "still_different"
     assert [s for u, s in statuses.items() if u != "different"] == ["repaired"] * 3

@@ -9,13 +9,13 @@ from typing import Any, cast
 import boto3
 import pytest
 
+from faultlab.faults import FaultInjector
 from localrun.aws.tables import create_replica_tables
 from replicator import handler as entry
 from replicator.core import errors, schema
 from replicator.core.errors import ConfigurationError
 from telemetry import catalogue
 from tests.support.error_classes import produce_every_error_class
-from tests.support.faults import FaultInjector
 from tests.support.replication import Harness
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}

@@ -33,6 +33,7 @@ from moto import mock_aws
 
 from ddbstream.attributes import item_from_event
 from deployconfig.config import load as load_config
+from faultlab.faults import FaultInjector, SimulatedCrash
 from localrun.aws.tables import create_replica_tables, create_source_table
 from replicator.adapters import writer
 from replicator.adapters.apply import Executor
@@ -40,7 +41,6 @@ from replicator.adapters.retry import Backoff
 from replicator.core import schema
 from replicator.handler import Replicator, build_replicator
 from replicator.settings import from_environ
-from tests.support.faults import FaultInjector, SimulatedCrash
 from tests.support.replication import BASE_ENV, by_key, scan_all, without_metadata
 from tests.support.streams import StreamTap
 

@@ -1,31 +1,18 @@
-"""Run the operator CLI in-process, as an operator would, with its output captured."""
+"""Run the operator CLI in-process, as an operator would, on the test regions: no real sleeping,
+every client it creates serialised to moto (see :mod:`tests.support.serial`)."""
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from faultlab.operator import CliRun, run_operator
 from replicator.cli.commands import Runtime
-from replicator.cli.main import main
 from tests.support.replication import BASE_ENV, Harness
 from tests.support.serial import serialise
 
 TABLES = ["--source", "us-east-1/Users", "--replica", "eu-west-1/Users"]
 FAST = ["--grace-seconds", "0", "--retry-seconds", "30", "--no-progress"]
-
-
-@dataclass
-class CliRun:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self, path: Path) -> Any:
-        return json.loads(path.read_text())
 
 
 def run_cli(
@@ -37,25 +24,19 @@ def run_cli(
     tables: Sequence[str] = TABLES,
     clock: Callable[[], float] | None = None,
 ) -> CliRun:
-    out, err = io.StringIO(), io.StringIO()
-    runtime = Runtime(stdout=out, stderr=err, sleep=lambda _: None)
-    if grace_wait is not None:
-        runtime.grace_wait = grace_wait
-    else:
-        runtime.grace_wait = lambda _: None
-    if on_page is not None:
-        runtime.on_page = on_page
-
     def instrumented(client: Any) -> None:
         serialise(client)
         if instrument is not None:
             instrument(client)
 
-    runtime.instrument = instrumented
+    runtime = Runtime(
+        sleep=lambda _: None, grace_wait=grace_wait or (lambda _: None), instrument=instrumented
+    )
+    if on_page is not None:
+        runtime.on_page = on_page
     if clock is not None:
         runtime.clock = clock
-    code = main([command, *tables, *args], runtime=runtime)
-    return CliRun(code, out.getvalue(), err.getvalue())
+    return run_operator([command, *tables, *args], runtime=runtime)
 
 
 def live_harness(regions: Any, **env: str) -> Harness:

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from tests.support.faults import FaultInjector
+from faultlab.faults import FaultInjector
 from tests.support.replication import BASE_ENV, Harness
 
 # Deadline reserve (1 s) plus a quarter of a second of retrying (enough on a loaded machine).

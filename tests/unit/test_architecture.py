@@ -35,19 +35,34 @@ def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
     )
 
 
-def test_the_replicators_core_never_loads_an_aws_library():
-    # GIVEN every module of the pure core, imported in a fresh interpreter
-    code = (
-        "import importlib, pkgutil, sys, replicator.core as core\n"
-        "for m in pkgutil.iter_modules(core.__path__): importlib.import_module('replicator.core.' + m.name)\n"
-        "print(' '.join(sorted({k.split('.')[0] for k in sys.modules} & {'boto3', 'botocore'})))\n"
-    )
+AWS_LIBRARIES = ("boto3", "botocore", "aws_embedded_metrics")
+
+
+def libraries_loaded(imports: str) -> set[str]:
+    """Which of :data:`AWS_LIBRARIES` a fresh interpreter has loaded after running ``imports``."""
+    code = f"import sys\n{imports}\nprint(' '.join(k.split('.')[0] for k in sys.modules))\n"
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
+    return set(loaded.stdout.split()) & set(AWS_LIBRARIES)
+
+
+def test_the_replicators_core_never_loads_an_aws_library():
+    # GIVEN every module of the pure core, imported in a fresh interpreter
+    loaded = libraries_loaded(
+        "import importlib, pkgutil, replicator.core as core\n"
+        "for m in pkgutil.iter_modules(core.__path__): importlib.import_module('replicator.core.' + m.name)"
+    )
     # THEN neither boto3 nor botocore was loaded, directly or through another module
-    assert loaded.stdout.strip() == ""
+    assert loaded & {"boto3", "botocore"} == set()
     assert offenders("replicator.core", ("boto3", "botocore", "mypy_boto3_dynamodb")) == []
+
+
+def test_the_cli_report_is_pure_formatting_and_loads_no_aws_library():
+    # GIVEN the CLI's report module, imported alone in a fresh interpreter
+    loaded = libraries_loaded("import replicator.cli.report")
+    # THEN neither boto3, botocore nor the EMF library was loaded, directly or through another module
+    assert loaded == set()
 
 
 @pytest.mark.parametrize(
@@ -65,6 +80,8 @@ def test_the_replicators_core_never_loads_an_aws_library():
         pytest.param("telemetry", ("cdk", "localrun", "faultlab", "replicator", "metrics"), id="telemetry"),
         pytest.param("localrun", ("cdk", "faultlab", "tests", "bench"), id="local-runtime"),
         pytest.param("cdk", ("localrun", "faultlab", "tests", "bench"), id="cdk"),
+        pytest.param("deployconfig", ("localrun", "faultlab", "tests", "bench"), id="deployconfig"),
+        pytest.param("faultlab", ("tests", "bench"), id="fault-lab"),
     ],
 )
 def test_each_room_imports_only_what_it_may(package, forbidden):
