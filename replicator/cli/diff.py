@@ -3,7 +3,7 @@
 Two items agree when the replica holds exactly what the replicator would write for the source item
 (:func:`replicator.core.plan.replicated_view`: excluded and ``aws:rep:*`` attributes removed), ignoring
 the replicator's version attribute and any attribute the operator asked to ignore. Values are
-compared in a canonical form: set members in any order, numbers by value (``1.0`` equals ``1``).
+compared by DynamoDB's equality (:mod:`ddbstream.values`: set members in any order, numbers by value).
 
 An item whose TTL has passed but that DynamoDB has not deleted yet is never a difference,
 whichever side holds it: the source's TTL delete is on its way (or, with ``TTL_DELETES=skip``, the
@@ -12,23 +12,17 @@ replica keeps it on purpose).
 
 from __future__ import annotations
 
-import base64
 import decimal
 import enum
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from ddbstream import AttributeValue, Item, key_hash, key_id
+from ddbstream.values import differing_attributes, fingerprint
 from replicator.core.errors import MetadataCollision
 from replicator.core.plan import replicated_view
 from replicator.core.policy import Policy
 from replicator.core.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
-
-# DynamoDB numbers carry up to 38 significant digits; the default context would round at 28.
-_NUMBERS = decimal.Context(prec=40)
 
 
 class Kind(enum.StrEnum):
@@ -108,52 +102,6 @@ def expired(item: Item | None, rules: Rules, now: float) -> bool:
         return decimal.Decimal(value["N"]) < decimal.Decimal(now)
     except decimal.InvalidOperation:
         return False
-
-
-def _number(text: str) -> str:
-    try:
-        return str(_NUMBERS.normalize(decimal.Decimal(text)))
-    except decimal.InvalidOperation:
-        return text
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def canonical(value: AttributeValue) -> Any:
-    """A JSON-able form equal for equal DynamoDB values (sets unordered, numbers by value)."""
-    ((tag, inner),) = value.items()
-    if tag == "N":
-        return ["N", _number(inner)]
-    if tag == "B":
-        return ["B", _b64(inner)]
-    if tag == "SS":
-        return ["SS", sorted(inner)]
-    if tag == "NS":
-        return ["NS", sorted(_number(member) for member in inner)]
-    if tag == "BS":
-        return ["BS", sorted(_b64(member) for member in inner)]
-    if tag == "M":
-        return ["M", canonical_item(inner)]
-    if tag == "L":
-        return ["L", [canonical(member) for member in inner]]
-    return [tag, inner]
-
-
-def canonical_item(item: Item) -> list[Any]:
-    return [[name, canonical(item[name])] for name in sorted(item)]
-
-
-def fingerprint(view: Item) -> bytes:
-    """A 16-byte digest of a compared view: what the check keeps in memory per unpaired item."""
-    text = json.dumps(canonical_item(view), separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-def differing_attributes(a: Item, b: Item) -> tuple[str, ...]:
-    names = set(a) | set(b)
-    return tuple(sorted(n for n in names if n not in a or n not in b or canonical(a[n]) != canonical(b[n])))
 
 
 def compare(
