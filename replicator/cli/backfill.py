@@ -44,8 +44,8 @@ from replicator.cli.progress import Progress
 from replicator.cli.scan import Reader, TokenBucket, persist
 from replicator.core import version
 from replicator.core.errors import ReplicatorError, RetryableError
-from replicator.core.plan import replicated_view
 from replicator.core.repair import RepairOutcome, ReplicaState
+from replicator.core.view import replicated_view
 
 STATE_FORMAT = 1
 NOTHING = ReplicaState(item=None, tombstone_version=None)
@@ -189,7 +189,7 @@ class Backfiller:
         for item in items:
             keys = keys_of(item, self.rules)
             try:
-                view = replicated_view(item, self.rules.policy)
+                view = replicated_view(item, self.rules.excluded)
                 self.write_bucket.wait()
                 outcome = self._retrying(
                     lambda k=keys, v=view: self.reconciler.write_current_state(k, NOTHING, v, mark)  # type: ignore[misc]

@@ -1,7 +1,7 @@
 """What makes a source item and a replica item "the same", and pairing two scans by key. Pure.
 
 Two items agree when the replica holds exactly what the replicator would write for the source item
-(:func:`replicator.core.plan.replicated_view`: excluded and ``aws:rep:*`` attributes removed), ignoring
+(:class:`replicator.core.view.ItemView`: excluded and ``aws:rep:*`` attributes removed), ignoring
 the replicator's version attribute and any attribute the operator asked to ignore. Values are
 compared by DynamoDB's equality (:mod:`ddbstream.values`: set members in any order, numbers by value).
 
@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from ddbstream import AttributeValue, Item, key_hash, key_id
 from ddbstream.values import differing_attributes, fingerprint
 from replicator.core.errors import MetadataCollision
-from replicator.core.plan import replicated_view
-from replicator.core.policy import Policy
-from replicator.core.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
+from replicator.core.schema import VERSION_ATTRIBUTE
+from replicator.core.view import ItemView
 
 
 class Kind(enum.StrEnum):
@@ -52,8 +51,8 @@ class Rules:
     ttl_attribute: str | None = None
 
     @property
-    def policy(self) -> Policy:
-        return Policy(exclude_attributes=self.excluded)
+    def view(self) -> ItemView:
+        return ItemView(self.excluded, self.ignored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,24 +70,6 @@ class Difference:
 
 def keys_of(item: Item, rules: Rules) -> dict[str, AttributeValue]:
     return {name: item[name] for name in rules.key_names}
-
-
-def source_view(item: Item, rules: Rules) -> dict[str, AttributeValue]:
-    """What the replica must hold for a source item, less ignored attributes. Raises MetadataCollision."""
-    view = replicated_view(item, rules.policy)
-    return {name: value for name, value in view.items() if name not in rules.ignored}
-
-
-def replica_view(item: Item, rules: Rules) -> dict[str, AttributeValue]:
-    """A replica item as compared: metadata, excluded and ignored attributes removed."""
-    return {
-        name: value
-        for name, value in item.items()
-        if name != VERSION_ATTRIBUTE
-        and name not in rules.excluded
-        and name not in rules.ignored
-        and not name.startswith(LEGACY_GLOBAL_TABLE_PREFIX)
-    }
 
 
 def expired(item: Item | None, rules: Rules, now: float) -> bool:
@@ -113,12 +94,12 @@ def compare(
     if source is None:
         return Agreement.SAME if replica is None else Difference(Kind.EXTRA, keys)
     try:
-        wanted = source_view(source, rules)
+        wanted = rules.view.of_source(source)
     except MetadataCollision:
         return Difference(Kind.UNREPLICABLE, keys, (VERSION_ATTRIBUTE,))
     if replica is None:
         return Difference(Kind.MISSING, keys)
-    held = replica_view(replica, rules)
+    held = rules.view.of_replica(replica)
     changed = differing_attributes(wanted, held)
     return Difference(Kind.DIFFERENT, keys, changed) if changed else Agreement.SAME
 
@@ -136,9 +117,9 @@ class Summary:
 def summarise(origin: Origin, item: Item, rules: Rules, now: float) -> Summary:
     keys = keys_of(item, rules)
     if origin is Origin.REPLICA:
-        return Summary(origin, keys, fingerprint(replica_view(item, rules)), expired(item, rules, now))
+        return Summary(origin, keys, fingerprint(rules.view.of_replica(item)), expired(item, rules, now))
     try:
-        digest: bytes | None = fingerprint(source_view(item, rules))
+        digest: bytes | None = fingerprint(rules.view.of_source(item))
     except MetadataCollision:
         digest = None
     return Summary(origin, keys, digest, expired(item, rules, now))
