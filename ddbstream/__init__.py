@@ -6,7 +6,7 @@ code works with :class:`StreamRecord` values that cannot be malformed.
 
 from __future__ import annotations
 
-from ddbstream.attributes import AttributeValue, Item, item_size_bytes, key_hash, key_id
+from ddbstream.attributes import AttributeValue, Item, item_size_bytes, key_hash, key_id, primary_key
 from ddbstream.errors import MalformedRecord
 from ddbstream.records import (
     EventName,
@@ -32,6 +32,7 @@ __all__ = [
     "key_id",
     "parse_event",
     "parse_record",
+    "primary_key",
     "source_table",
     "table_name_from_arn",
 ]

@@ -22,8 +22,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ddbstream import key_id, primary_key
 from deployconfig.config import DeploymentConfig
-from faultlab.ledger import key_id
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -105,7 +105,7 @@ class SequencedModel:
         rng, settings = self._rng, self._settings
         index = rng.randrange(settings.keys)
         key = self.key(index)
-        name = key_id(key, self.key_names)
+        name = key_id(key)
         self._counters[name] += 1
         seq = self._counters[name]
         current = self._state.get(name)
@@ -143,7 +143,7 @@ class SequencedModel:
 
     def external(self, item: Item) -> None:
         """Account for a write made outside the model (a poison record): one more change."""
-        self._state[key_id(item, self.key_names)] = item
+        self._state[key_id(primary_key(item, self.key_names))] = item
         self.writes += 1
 
     def expected(self) -> dict[str, Item]:

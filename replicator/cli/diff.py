@@ -17,7 +17,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ddbstream import AttributeValue, Item, key_hash, key_id
+from ddbstream import AttributeValue, Item, key_hash, key_id, primary_key
 from ddbstream.values import differing_attributes, fingerprint
 from replicator.core.errors import MetadataCollision
 from replicator.core.schema import VERSION_ATTRIBUTE
@@ -68,10 +68,6 @@ class Difference:
         return key_hash(self.keys)
 
 
-def keys_of(item: Item, rules: Rules) -> dict[str, AttributeValue]:
-    return {name: item[name] for name in rules.key_names}
-
-
 def expired(item: Item | None, rules: Rules, now: float) -> bool:
     """True when the item's TTL attribute is a number of epoch seconds in the past."""
     if item is None or rules.ttl_attribute is None:
@@ -115,7 +111,7 @@ class Summary:
 
 
 def summarise(origin: Origin, item: Item, rules: Rules, now: float) -> Summary:
-    keys = keys_of(item, rules)
+    keys = primary_key(item, rules.key_names)
     if origin is Origin.REPLICA:
         return Summary(origin, keys, fingerprint(rules.view.of_replica(item)), expired(item, rules, now))
     try:
