@@ -26,11 +26,14 @@ from ddbstream.names import (
     is_table_name,
     table_name_from_arn,
 )
+from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
 from replicator.core.schema import (
     DEFAULT_TOMBSTONE_RETENTION_HOURS,
     MAX_TOMBSTONE_RETENTION_HOURS,
     MIN_TOMBSTONE_RETENTION_HOURS,
+    VERSION_ATTRIBUTE,
 )
+from replicator.core.view import never_replicated
 from telemetry.dashboards import DashboardContext
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
@@ -314,6 +317,16 @@ def _table_name(get: Callable[[str], Any], key: str, default: str) -> str:
     return _matching(get, key, is_table_name, _TABLE_NAME) or default
 
 
+def _excluded(get: Callable[[str], Any]) -> tuple[str, ...]:
+    names = _names(get, "excludeAttributes")
+    if never_replicated(names):
+        raise ConfigError(
+            f"context 'excludeAttributes' must not name {VERSION_ATTRIBUTE!r} or aws:rep:* attributes "
+            "(never copied)"
+        )
+    return names
+
+
 def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
     """Build and validate the configuration from a context lookup (``node.try_get_context``)."""
     source_region = (
@@ -327,9 +340,9 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
     table_name = _table_name(get, "tableName", "Users")
     replica_table_name = _table_name(get, "replicaTableName", table_name)
     sort_text = _text(get, "sortKey", "timestamp:N")
-    ttl_deletes = _required(get, "ttlDeletes", "replicate")
-    if ttl_deletes not in ("replicate", "skip"):
-        raise ConfigError(f"context 'ttlDeletes' must be 'replicate' or 'skip'; got {ttl_deletes!r}")
+    ttl_deletes = _required(get, "ttlDeletes", TtlPolicy.REPLICATE.value)
+    if ttl_deletes not in {policy.value for policy in TtlPolicy}:
+        raise ConfigError(f"context 'ttlDeletes' must be {TTL_POLICY_CHOICES}; got {ttl_deletes!r}")
     existing_table = _matching(get, "existingTableName", is_table_name, _TABLE_NAME)
     existing_stream = _matching(get, "existingStreamArn", is_stream_arn, "a DynamoDB stream ARN")
     if bool(existing_table) != bool(existing_stream):
@@ -354,7 +367,7 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
             alarm_email=alarm_email,
             customer_managed_key=_flag(get, "customerManagedKey"),
             ttl_deletes=ttl_deletes,
-            exclude_attributes=_names(get, "excludeAttributes"),
+            exclude_attributes=_excluded(get),
             tracked_attributes=_names(get, "trackedAttributes", "plan,country,app_version"),
             user_id_attribute=_required(get, "userIdAttribute", "user_id"),
             segment_attribute=segment_attribute,

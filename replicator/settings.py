@@ -8,14 +8,14 @@ from urllib.parse import urlparse
 
 from ddbstream.names import is_region, is_role_arn, is_table_name
 from replicator.core.errors import ConfigurationError
-from replicator.core.policy import TtlPolicy
+from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
 from replicator.core.schema import (
     DEFAULT_TOMBSTONE_RETENTION_HOURS,
-    LEGACY_GLOBAL_TABLE_PREFIX,
     MAX_TOMBSTONE_RETENTION_HOURS,
     MIN_TOMBSTONE_RETENTION_HOURS,
     VERSION_ATTRIBUTE,
 )
+from replicator.core.view import never_replicated
 from telemetry.catalogue import DEFAULT_REPLICATION_NAMESPACE
 
 
@@ -95,11 +95,11 @@ def from_environ(env: Mapping[str, str]) -> Settings:
     try:
         policy = TtlPolicy(policy_text)
     except ValueError:
-        raise ConfigurationError(f"TTL_DELETES must be 'replicate' or 'skip'; got {policy_text!r}") from None
+        raise ConfigurationError(f"TTL_DELETES must be {TTL_POLICY_CHOICES}; got {policy_text!r}") from None
     excluded = frozenset(
         part.strip() for part in env.get("EXCLUDE_ATTRIBUTES", "").split(",") if part.strip()
     )
-    if VERSION_ATTRIBUTE in excluded or any(name.startswith(LEGACY_GLOBAL_TABLE_PREFIX) for name in excluded):
+    if never_replicated(excluded):
         raise ConfigurationError(
             f"EXCLUDE_ATTRIBUTES must not name {VERSION_ATTRIBUTE!r} or aws:rep:* attributes (never copied)"
         )

@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from replicator.cli import commands
 from replicator.cli.commands import ERROR, Runtime
 from replicator.cli.errors import CliError
+from replicator.core.policy import TtlPolicy
 from replicator.core.schema import (
     DEFAULT_TOMBSTONE_RETENTION_HOURS,
     MAX_TOMBSTONE_RETENTION_HOURS,
@@ -254,8 +255,8 @@ def _redrive_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ttl-deletes",
-        choices=("replicate", "skip"),
-        default="replicate",
+        choices=[policy.value for policy in TtlPolicy],
+        default=TtlPolicy.REPLICATE.value,
         help="as the replicator's TTL_DELETES",
     )
     parser.add_argument(

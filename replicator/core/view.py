@@ -13,7 +13,7 @@ any later comparison (a Spark job over exports imports this module; it needs no 
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from ddbstream import AttributeValue, Item
@@ -24,6 +24,14 @@ from replicator.core.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
 def is_replicated(name: str, excluded: Set[str]) -> bool:
     """Whether the replica holds a source attribute of this name."""
     return name not in excluded and not name.startswith(LEGACY_GLOBAL_TABLE_PREFIX)
+
+
+def never_replicated(names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that no setting may exclude: the version attribute and ``aws:rep:*``
+    attributes are never copied anyway, so naming them is a mistake worth refusing."""
+    return [
+        name for name in names if name == VERSION_ATTRIBUTE or name.startswith(LEGACY_GLOBAL_TABLE_PREFIX)
+    ]
 
 
 def replicated_view(item: Item, excluded: Set[str] = frozenset()) -> dict[str, AttributeValue]:

@@ -8,9 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replicator.core.errors import MetadataCollision
+from deployconfig.config import ConfigError, from_context
+from replicator.core.errors import ConfigurationError, MetadataCollision
 from replicator.core.schema import VERSION_ATTRIBUTE
-from replicator.core.view import ItemView, is_replicated, replicated_view
+from replicator.core.view import ItemView, is_replicated, never_replicated, replicated_view
+from replicator.settings import from_environ
 
 VERSION = {VERSION_ATTRIBUTE: {"S": "0" * 39 + "7"}}
 
@@ -64,3 +66,22 @@ def test_what_the_replicator_writes_is_what_the_check_expects(item, excluded, ig
     # THEN the check sees the replica agree with the source
     assert view.of_replica(written) == view.of_source(item)
     assert all(is_replicated(name, excluded) and name not in ignored for name in view.of_source(item))
+
+
+def test_the_version_and_legacy_attributes_can_never_be_excluded():
+    assert never_replicated(["plan", VERSION_ATTRIBUTE, "aws:rep:updatetime"]) == [
+        VERSION_ATTRIBUTE,
+        "aws:rep:updatetime",
+    ]
+    assert never_replicated(["plan", "aws:other"]) == []
+
+
+@pytest.mark.parametrize("name", [VERSION_ATTRIBUTE, "aws:rep:deleting"])
+def test_the_replicator_and_the_deployment_refuse_to_exclude_them_naming_their_setting(name):
+    # Before, only the replicator refused: a deployment synthesised and its function then failed.
+    with pytest.raises(ConfigurationError, match="EXCLUDE_ATTRIBUTES must not name"):
+        from_environ(
+            {"REPLICA_TABLE_NAME": "Users", "REPLICA_REGION": "eu-west-1", "EXCLUDE_ATTRIBUTES": name}
+        )
+    with pytest.raises(ConfigError, match="context 'excludeAttributes' must not name"):
+        from_context({"excludeAttributes": f"plan,{name}"}.get)
