@@ -26,7 +26,7 @@ from bench.naive_emf import emit_per_record
 from ddbstream import parse_event
 from ddbstream.lambda_event import lambda_event
 from metrics import handler as entry
-from metrics.settings import Settings
+from metrics.settings import from_environ
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000"
 ENVIRONMENT = {
@@ -85,7 +85,7 @@ def stream_records(count: int, *, seed: int = 7) -> list[dict[str, Any]]:
 def _environment() -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in ENVIRONMENT}
     os.environ.update(ENVIRONMENT)
-    entry._consumer.cache_clear()
+    entry._handler = None  # read the environment afresh, as a new container would
     try:
         yield
     finally:
@@ -94,7 +94,7 @@ def _environment() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        entry._consumer.cache_clear()
+        entry._handler = None
 
 
 def _best_cpu(run: Callable[[], str], repeat: int) -> tuple[float, str]:
@@ -111,7 +111,7 @@ def run(quick: bool) -> dict[str, Any]:
     count = 1_000 if quick else 10_000
     repeat = 1 if quick else 3
     event = lambda_event(stream_records(count), stream_arn=STREAM_ARN)
-    settings = Settings.from_env(ENVIRONMENT)
+    settings = from_environ(ENVIRONMENT)
 
     def aggregated() -> str:
         captured = io.StringIO()

@@ -6,8 +6,9 @@ code works with :class:`StreamRecord` values that cannot be malformed.
 
 from __future__ import annotations
 
-from ddbstream.attributes import AttributeValue, Item, item_size_bytes, key_hash, key_id
+from ddbstream.attributes import AttributeValue, Item, item_size_bytes, key_hash, key_id, primary_key
 from ddbstream.errors import MalformedRecord
+from ddbstream.names import table_name_from_arn
 from ddbstream.records import (
     EventName,
     ParsedBatch,
@@ -16,7 +17,6 @@ from ddbstream.records import (
     parse_event,
     parse_record,
     source_table,
-    table_name_from_arn,
 )
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "key_id",
     "parse_event",
     "parse_record",
+    "primary_key",
     "source_table",
     "table_name_from_arn",
 ]

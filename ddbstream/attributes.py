@@ -25,7 +25,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ddbstream.errors import MalformedRecord
@@ -107,12 +107,17 @@ def item_from_event(raw: object, what: str) -> dict[str, AttributeValue]:
     return _map_from_event(raw, "", 0) if raw else {}
 
 
+def _base64(data: bytes | str) -> str:
+    # Text is taken to be base64 already (the wire form), so either form of an item can be shaped.
+    return data if isinstance(data, str) else base64.b64encode(data).decode("ascii")
+
+
 def _value_to_event(value: AttributeValue) -> AttributeValue:
     ((tag, inner),) = value.items()
     if tag == "B":
-        return {"B": base64.b64encode(inner).decode("ascii")}
+        return {"B": _base64(inner)}
     if tag == "BS":
-        return {"BS": [base64.b64encode(member).decode("ascii") for member in inner]}
+        return {"BS": [_base64(member) for member in inner]}
     if tag == "M":
         return {"M": item_to_event(inner)}
     if tag == "L":
@@ -125,8 +130,17 @@ def item_to_event(item: Item) -> dict[str, AttributeValue]:
     return {name: _value_to_event(value) for name, value in item.items()}
 
 
+def primary_key(item: Mapping[str, Any], key_names: Iterable[str]) -> dict[str, AttributeValue]:
+    """The key attributes of an item (KeyError when the item lacks one)."""
+    return {name: item[name] for name in key_names}
+
+
 def key_id(keys: Item) -> str:
-    """A canonical, deterministic text identity for a primary key (type tags included)."""
+    """The identity of a primary key as text: canonical (attribute names sorted, type tags included),
+    deterministic, and the same whether binary values come as bytes or as base64 text.
+
+    :func:`key_hash` digests it for state rows, so this text must never change for a key.
+    """
     return json.dumps(item_to_event(keys), sort_keys=True, separators=(",", ":"))
 
 

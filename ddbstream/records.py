@@ -14,6 +14,7 @@ from typing import Any
 
 from ddbstream.attributes import Item, item_from_event, key_hash, key_id
 from ddbstream.errors import MalformedRecord
+from ddbstream.names import table_name_from_arn
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
 
@@ -24,13 +25,6 @@ class EventName(enum.StrEnum):
     INSERT = "INSERT"
     MODIFY = "MODIFY"
     REMOVE = "REMOVE"
-
-
-def table_name_from_arn(arn: object) -> str | None:
-    """The table name in a table or stream ARN (``arn:...:table/NAME[/stream/LABEL]``), else None."""
-    if not isinstance(arn, str) or ":table/" not in arn:
-        return None
-    return arn.split(":table/", 1)[1].split("/", 1)[0] or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,17 +16,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ddbstream.names import (
+    RoleArn,
+    is_account,
+    is_kms_key_arn,
+    is_region,
+    is_role_arn,
+    is_stream_arn,
+    is_table_name,
+    table_name_from_arn,
+)
+from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
+from replicator.core.schema import (
+    DEFAULT_TOMBSTONE_RETENTION_HOURS,
+    MAX_TOMBSTONE_RETENTION_HOURS,
+    MIN_TOMBSTONE_RETENTION_HOURS,
+    VERSION_ATTRIBUTE,
+)
+from replicator.core.view import never_replicated
 from telemetry.dashboards import DashboardContext
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 """The repository's cdk.json (absent when the package is installed from the wheel)."""
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[\w.-]+/stream/[\w:.-]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[\w-]+$")
 _KEY_TYPES = ("S", "N", "B")
 
 
@@ -146,25 +159,26 @@ class DeploymentConfig:
         return f"{self.table_name}-replicator-{self.source_region}"
 
     @property
+    def replica_role(self) -> RoleArn | None:
+        """``replicaRoleArn`` in parts (validated when the configuration was read)."""
+        return RoleArn.parse(self.replica_role_arn) if self.replica_role_arn else None
+
+    @property
     def replica_account(self) -> str | None:
         """The replica region's account: the one holding ``replicaRoleArn`` if set, else ``account``."""
-        if self.replica_role_arn:
-            return self.replica_role_arn.split(":")[4]
-        return self.account
+        role = self.replica_role
+        return role.account if role else self.account
 
     @property
     def replica_role_name(self) -> str | None:
-        """The role name (with its path) of ``replicaRoleArn``; the replica stack creates that role."""
-        if not self.replica_role_arn:
-            return None
-        return self.replica_role_arn.split(":role/", 1)[1].rsplit("/", 1)[-1]
+        """The role name (without its path) of ``replicaRoleArn``; the replica stack creates that role."""
+        role = self.replica_role
+        return role.name if role else None
 
     @property
     def replica_role_path(self) -> str:
-        if not self.replica_role_arn:
-            return "/"
-        head, _, _ = self.replica_role_arn.split(":role/", 1)[1].rpartition("/")
-        return f"/{head}/" if head else "/"
+        role = self.replica_role
+        return role.path if role else "/"
 
     @property
     def replication_dashboard_name(self) -> str:
@@ -227,7 +241,7 @@ def _check_derived_names(cfg: DeploymentConfig) -> DeploymentConfig:
             f"context 'existingTableName' {cfg.existing_table_name!r} must equal 'tableName' "
             f"{cfg.table_name!r}: metric dimensions and derived names use 'tableName'"
         )
-    if cfg.existing_stream_arn and f":table/{cfg.table_name}/stream/" not in cfg.existing_stream_arn:
+    if cfg.existing_stream_arn and table_name_from_arn(cfg.existing_stream_arn) != cfg.table_name:
         raise ConfigError(
             f"context 'existingStreamArn' must be a stream of table {cfg.table_name!r}; "
             f"got {cfg.existing_stream_arn!r}"
@@ -286,52 +300,75 @@ def _names(get: Callable[[str], Any], key: str, default: str = "") -> tuple[str,
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _matching(get: Callable[[str], Any], key: str, pattern: re.Pattern[str], what: str) -> str | None:
+def _matching(get: Callable[[str], Any], key: str, valid: Callable[[str], bool], what: str) -> str | None:
     value = _text(get, key)
-    if value is not None and not pattern.match(value):
+    if value is not None and not valid(value):
         raise ConfigError(f"context {key!r} must be {what}; got {value!r}")
     return value
 
 
+def _email(text: str) -> bool:
+    return _EMAIL.match(text) is not None
+
+
+_TABLE_NAME = "a DynamoDB table name (3-255 letters, digits, '_', '-', '.')"
+
+
+def _table_name(get: Callable[[str], Any], key: str, default: str) -> str:
+    return _matching(get, key, is_table_name, _TABLE_NAME) or default
+
+
+def _excluded(get: Callable[[str], Any]) -> tuple[str, ...]:
+    names = _names(get, "excludeAttributes")
+    if never_replicated(names):
+        raise ConfigError(
+            f"context 'excludeAttributes' must not name {VERSION_ATTRIBUTE!r} or aws:rep:* attributes "
+            "(never copied)"
+        )
+    return names
+
+
 def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
     """Build and validate the configuration from a context lookup (``node.try_get_context``)."""
-    source_region = _matching(get, "sourceRegion", _REGION, "an AWS region such as us-east-1") or "us-east-1"
+    source_region = (
+        _matching(get, "sourceRegion", is_region, "an AWS region such as us-east-1") or "us-east-1"
+    )
     replica_region = (
-        _matching(get, "replicaRegion", _REGION, "an AWS region such as eu-west-1") or "eu-west-1"
+        _matching(get, "replicaRegion", is_region, "an AWS region such as eu-west-1") or "eu-west-1"
     )
     if source_region == replica_region:
         raise ConfigError("context 'sourceRegion' and 'replicaRegion' must differ")
-    table_name = _required(get, "tableName", "Users")
-    replica_table_name = _required(get, "replicaTableName", table_name)
+    table_name = _table_name(get, "tableName", "Users")
+    replica_table_name = _table_name(get, "replicaTableName", table_name)
     sort_text = _text(get, "sortKey", "timestamp:N")
-    ttl_deletes = _required(get, "ttlDeletes", "replicate")
-    if ttl_deletes not in ("replicate", "skip"):
-        raise ConfigError(f"context 'ttlDeletes' must be 'replicate' or 'skip'; got {ttl_deletes!r}")
-    existing_table = _text(get, "existingTableName")
-    existing_stream = _matching(get, "existingStreamArn", _STREAM_ARN, "a DynamoDB stream ARN")
+    ttl_deletes = _required(get, "ttlDeletes", TtlPolicy.REPLICATE.value)
+    if ttl_deletes not in {policy.value for policy in TtlPolicy}:
+        raise ConfigError(f"context 'ttlDeletes' must be {TTL_POLICY_CHOICES}; got {ttl_deletes!r}")
+    existing_table = _matching(get, "existingTableName", is_table_name, _TABLE_NAME)
+    existing_stream = _matching(get, "existingStreamArn", is_stream_arn, "a DynamoDB stream ARN")
     if bool(existing_table) != bool(existing_stream):
         raise ConfigError("context 'existingTableName' and 'existingStreamArn' must be given together")
     segment_attribute = _text(get, "segmentAttribute", "platform")
-    alarm_email = _matching(get, "alarmEmail", _EMAIL, "an e-mail address")
+    alarm_email = _matching(get, "alarmEmail", _email, "an e-mail address")
     return _check_derived_names(
         DeploymentConfig(
             source_region=source_region,
             replica_region=replica_region,
-            account=_matching(get, "account", _ACCOUNT, "a 12-digit AWS account id"),
+            account=_matching(get, "account", is_account, "a 12-digit AWS account id"),
             table_name=table_name,
             partition_key=KeyAttribute.parse("partitionKey", _required(get, "partitionKey", "user_id:S")),
             sort_key=KeyAttribute.parse("sortKey", sort_text) if sort_text else None,
             ttl_attribute=_text(get, "ttlAttribute", "expires_at"),
             replica_table_name=replica_table_name,
-            state_table_name=_required(get, "stateTableName", f"{replica_table_name}-replication-state"),
+            state_table_name=_table_name(get, "stateTableName", f"{replica_table_name}-replication-state"),
             existing_table_name=existing_table,
             existing_stream_arn=existing_stream,
-            existing_table_key_arn=_matching(get, "existingTableKeyArn", _KEY_ARN, "a KMS key ARN"),
-            replica_role_arn=_matching(get, "replicaRoleArn", _ROLE_ARN, "an IAM role ARN"),
+            existing_table_key_arn=_matching(get, "existingTableKeyArn", is_kms_key_arn, "a KMS key ARN"),
+            replica_role_arn=_matching(get, "replicaRoleArn", is_role_arn, "an IAM role ARN"),
             alarm_email=alarm_email,
             customer_managed_key=_flag(get, "customerManagedKey"),
             ttl_deletes=ttl_deletes,
-            exclude_attributes=_names(get, "excludeAttributes"),
+            exclude_attributes=_excluded(get),
             tracked_attributes=_names(get, "trackedAttributes", "plan,country,app_version"),
             user_id_attribute=_required(get, "userIdAttribute", "user_id"),
             segment_attribute=segment_attribute,
@@ -349,7 +386,13 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
             metrics_memory_mb=_integer(get, "metricsMemoryMb", 512, 128, 10_240),
             metrics_timeout_seconds=_integer(get, "metricsTimeoutSeconds", 60, 10, 900),
             log_retention_days=_integer(get, "logRetentionDays", 30, 1, 3653),
-            tombstone_retention_hours=_integer(get, "tombstoneRetentionHours", 72, 25, 24 * 365),
+            tombstone_retention_hours=_integer(
+                get,
+                "tombstoneRetentionHours",
+                DEFAULT_TOMBSTONE_RETENTION_HOURS,
+                MIN_TOMBSTONE_RETENTION_HOURS,
+                MAX_TOMBSTONE_RETENTION_HOURS,
+            ),
             alarm_iterator_age_ms=_integer(get, "alarmIteratorAgeMs", 60_000, 1_000, 86_400_000),
             alarm_lag_p99_ms=_integer(get, "alarmLagP99Ms", 5_000, 100, 86_400_000),
         )

@@ -14,7 +14,6 @@ invocation), so a write can be traced to the invocation that made it.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import threading
@@ -22,22 +21,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ddbstream import key_id, primary_key
 from replicator.core.schema import VERSION_ATTRIBUTE
 
 ORIGIN_HEADER = "X-Localrun-Origin"
 _ORIGIN_ENVIRON = "HTTP_" + ORIGIN_HEADER.upper().replace("-", "_")
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/dynamodb/")
-
-
-def key_id(item: Mapping[str, Any], key_names: Sequence[str]) -> str:
-    """One text per primary key, the same for the wire form (B as base64) and boto3's (B as bytes)."""
-    parts = []
-    for name in key_names:
-        ((kind, value),) = item[name].items()
-        if isinstance(value, bytes | bytearray):
-            value = base64.b64encode(value).decode()
-        parts.append({kind: value})
-    return json.dumps(parts, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +96,10 @@ class ReplicaLedger:
             return
         item = detail.get("Item")
         if action == "Put" and isinstance(item, Mapping):
-            key, version = key_id(item, self.key_names), _value(item, VERSION_ATTRIBUTE, "S")
+            key, version = key_id(primary_key(item, self.key_names)), _value(item, VERSION_ATTRIBUTE, "S")
             seq = _value(item, self.seq_attribute, "N")
         else:
-            key, seq = key_id(detail["Key"], self.key_names), None
+            key, seq = key_id(primary_key(detail["Key"], self.key_names)), None
             version = _value(detail.get("ExpressionAttributeValues"), ":v", "S")
         self._writes.append(
             AcceptedWrite(len(self._writes), operation, key, version, action == "Delete", seq, origin)

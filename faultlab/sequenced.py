@@ -22,8 +22,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ddbstream import key_id, primary_key
 from deployconfig.config import DeploymentConfig
-from faultlab.ledger import key_id
+from localrun.demo.writes import Pacer, require_generated_keys, send
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -69,8 +70,7 @@ class SequencedModel:
     def __init__(
         self, cfg: DeploymentConfig, settings: SequencedSettings, *, decorate: Decorate | None = None
     ) -> None:
-        if cfg.partition_key.type != "S" or (cfg.sort_key is not None and cfg.sort_key.type != "N"):
-            raise ValueError("the sequenced workload writes a string partition key and a numeric sort key")
+        require_generated_keys(cfg, "sequenced workload")
         self._cfg = cfg
         self._settings = settings
         self._decorate = decorate
@@ -105,7 +105,7 @@ class SequencedModel:
         rng, settings = self._rng, self._settings
         index = rng.randrange(settings.keys)
         key = self.key(index)
-        name = key_id(key, self.key_names)
+        name = key_id(key)
         self._counters[name] += 1
         seq = self._counters[name]
         current = self._state.get(name)
@@ -143,7 +143,7 @@ class SequencedModel:
 
     def external(self, item: Item) -> None:
         """Account for a write made outside the model (a poison record): one more change."""
-        self._state[key_id(item, self.key_names)] = item
+        self._state[key_id(primary_key(item, self.key_names))] = item
         self.writes += 1
 
     def expected(self) -> dict[str, Item]:
@@ -164,12 +164,7 @@ class SequencedWorkload:
         self.model = model
 
     def apply(self, write: SeqWrite) -> None:
-        if write.op is SeqOp.DELETE:
-            self._client.delete_item(TableName=self._table, Key=write.key)
-        elif write.update is not None:
-            self._client.update_item(TableName=self._table, Key=write.key, **write.update)
-        else:
-            self._client.put_item(TableName=self._table, Item=write.item or {})
+        send(self._client, self._table, write)
 
     def put(self, item: Item) -> None:
         """An extra write outside the model (poison records); counted as a user change."""
@@ -185,16 +180,15 @@ class SequencedWorkload:
         before_write: Callable[[int], None] | None = None,
     ) -> int:
         """Make ``writes`` writes (``rate`` per second, or flat out); returns how many were made."""
-        interval = 1.0 / rate if rate else 0.0
-        next_at = time.monotonic()
+        pacer = Pacer(rate)
         done = 0
         while done < writes and not (stop is not None and stop.is_set()):
-            pause = next_at - time.monotonic()
+            pause = pacer.due_in()
             if pause > 0:
                 time.sleep(pause)
             if before_write is not None:
                 before_write(done)
             self.apply(self.model.next_write())
             done += 1
-            next_at = max(next_at + interval, time.monotonic() - 1.0)
+            pacer.sent()
         return done

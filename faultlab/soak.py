@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ddbstream import key_id
 from faultlab import payloads, poison
 from faultlab.faults import FaultRates
-from faultlab.ledger import key_id
 from faultlab.rig import FaultRig, RigSettings
 from faultlab.sandbox import SandboxRates
 from faultlab.sequenced import SequencedSettings
@@ -145,7 +145,7 @@ def run_soak(options: SoakOptions, *, say: Callable[[str], None] = print) -> Soa
         redrive = rig.redrive(Path(scratch) / "redrive.json")
         say(f"redrive: exit code {redrive.code} after {time.monotonic() - began:.0f} s")
         unreplicable = {
-            key_id(poison.poison_key(cfg, kind, number), rig.key_names)
+            key_id(poison.poison_key(cfg, kind, number))
             for number, kind in enumerate(poisoned)
             if kind in poison.STAYS_POISON
         }

@@ -25,8 +25,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ddbstream import key_id, primary_key
 from faultlab.faults import InvocationFaults
-from faultlab.ledger import AcceptedWrite, key_id
+from faultlab.ledger import AcceptedWrite
 from faultlab.observations import InvocationSeen
 from localrun.cloudwatch.emf import EmfError, parse_line
 from replicator.core.schema import VERSION_ATTRIBUTE
@@ -63,7 +64,7 @@ def scan_items(client: DynamoDBClient, table: str, key_names: Sequence[str]) -> 
     while True:
         page = client.scan(**kwargs)
         for item in page["Items"]:
-            items[key_id(item, key_names)] = dict(item)
+            items[key_id(primary_key(item, key_names))] = dict(item)
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from ddbstream import AttributeValue, EventName, Item, RejectedRecord, StreamRecord, item_size_bytes
+from ddbstream.values import values_equal
 from metrics.settings import Settings
 from metrics.sketch import hash64
 from telemetry.catalogue import OTHER_SEGMENT, ChangeType
@@ -130,29 +130,3 @@ def attribute_change(record: StreamRecord, attribute: str) -> ChangeType | None:
     if attribute not in new:
         return ChangeType.REMOVED
     return None if values_equal(old[attribute], new[attribute]) else ChangeType.CHANGED
-
-
-def _number(text: str) -> Decimal | str:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return text
-
-
-def values_equal(a: AttributeValue, b: AttributeValue) -> bool:
-    """DynamoDB equality: sets ignore order, numbers compare by value ("1.0" equals "1")."""
-    ((tag_a, inner_a),) = a.items()
-    ((tag_b, inner_b),) = b.items()
-    if tag_a != tag_b:
-        return False
-    if tag_a == "N":
-        return _number(inner_a) == _number(inner_b)
-    if tag_a == "NS":
-        return {_number(n) for n in inner_a} == {_number(n) for n in inner_b}
-    if tag_a in ("SS", "BS"):
-        return set(inner_a) == set(inner_b)
-    if tag_a == "M":
-        return inner_a.keys() == inner_b.keys() and all(values_equal(inner_a[k], inner_b[k]) for k in inner_a)
-    if tag_a == "L":
-        return len(inner_a) == len(inner_b) and all(map(values_equal, inner_a, inner_b))
-    return bool(inner_a == inner_b)

@@ -1,4 +1,4 @@
-"""Turn aggregates into CloudWatch EMF documents; writing them is a thin sink at the very end.
+"""Turn aggregates into CloudWatch EMF documents, purely; the handler writes them at the very end.
 
 Documents are built with aws-embedded-metrics' own ``MetricsContext`` and ``LogSerializer``
 (pure: they return lines), one document per distinct set of dimension values, with the
@@ -16,10 +16,8 @@ rate metrics, and 1 + segments for ActiveUsers, per table.
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from aws_embedded_metrics import constants
 
@@ -123,28 +121,3 @@ def render(series: Iterable[Series], namespace: str, timestamp: dt.datetime) -> 
             raise EmissionError(f"a document for {dict(dimensions)} was split into {len(serialized)}")
         lines.extend(serialized)
     return lines
-
-
-class Sink(Protocol):
-    """Where finished EMF lines go."""
-
-    def write(self, lines: Sequence[str]) -> None: ...
-
-
-class StdoutSink:
-    """Lambda ships standard output to CloudWatch Logs, which extracts the EMF metrics."""
-
-    def write(self, lines: Sequence[str]) -> None:
-        if lines:
-            sys.stdout.write("".join(f"{line}\n" for line in lines))
-            sys.stdout.flush()
-
-
-class MemorySink:
-    """Keeps the lines (tests, benchmarks, the local runtime's ingestion)."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def write(self, lines: Sequence[str]) -> None:
-        self.lines.extend(lines)

@@ -1,9 +1,13 @@
-"""Lambda entry point of the usage-metrics consumer.
+"""Lambda entry point of the usage-metrics consumer: ``metrics.handler.handler(event, context)``.
 
-Each invocation: parse the batch once (``ddbstream``), drop what this tumbling window has
-counted already, aggregate (pure), render the EMF documents (pure), write them to standard
-output, and hand the window state back to Lambda. A malformed record is counted and skipped;
-this consumer never reports a failed record, so it can never hold back the shard.
+Configuration is read once per container from the environment (see ``metrics.settings``) into a
+frozen value; ``create_handler`` builds the same callable from an explicit environment, for the
+local runtime and the tests (the replicator's entry point follows the same pattern).
+
+Each invocation: parse the batch once (``ddbstream``), drop what this tumbling window has counted
+already, aggregate (pure), render the EMF documents and the log lines (pure), write them all to
+standard output at once, and hand the window state back to Lambda. A malformed record is counted
+and skipped; this consumer never reports a failed record, so it can never hold back the shard.
 
 Rate metrics are published at every invocation, stamped with the processing time. ActiveUsers
 are published once per window, on its final invocation (or when Lambda ends it early), stamped
@@ -14,50 +18,55 @@ its own: ActiveUsers then count the distinct users of the batch and duplicates a
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
 
 from ddbstream import ParsedBatch, parse_event, source_table
 from metrics.aggregate import TableAggregate, aggregate
 from metrics.emit import (
     Series,
-    Sink,
-    StdoutSink,
     active_user_series,
     cloudwatch_timestamp,
     rate_series,
     render,
 )
 from metrics.errors import WindowStateError
-from metrics.settings import Settings
+from metrics.settings import Settings, from_environ
 from metrics.window import Window, WindowState, read_window
+from telemetry.logs import log_line
 
-logger = logging.getLogger(__name__)
+Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
 UNKNOWN_TABLE = "unknown"
 """TableName of records whose event carries no table or stream ARN (never the case in Lambda)."""
 _LOGGED_SEQUENCE_NUMBERS = 5
 
 
+@dataclass
 class Consumer:
-    """The handler's logic with its collaborators injected: settings, where EMF goes, the clock."""
+    """One configured consumer: settings, where output goes, and the clock.
 
-    def __init__(self, settings: Settings, sink: Sink, clock: Callable[[], float] = time.time) -> None:
-        self.settings = settings
-        self.sink = sink
-        self.clock = clock
+    ``out`` None means standard output as it is when the lines are written (the local runtime and
+    the benchmark redirect it per invocation).
+    """
 
-    def __call__(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    settings: Settings
+    out: IO[str] | None = None
+    clock: Callable[[], float] = time.time
+
+    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         now = self.clock()
+        request_id = getattr(context, "aws_request_id", None)
+        logs: list[str] = []
         window = read_window(event) if isinstance(event, Mapping) else None
         if window is not None and "Records" not in event:
             event = {**event, "Records": []}  # a final invoke may carry no records at all
         batch = parse_event(event)
-        state = self._state(event) if window is not None else WindowState()
+        state = self._state(event, logs, request_id) if window is not None else WindowState()
         fresh, duplicates = state.take_fresh(batch) if window is not None else (batch, 0)
         default_table = _default_table(event, batch)
         tables = aggregate(fresh.records, fresh.rejected, self.settings, now=now, default_table=default_table)
@@ -79,16 +88,25 @@ class Consumer:
         if window is not None:
             # Encoded before anything is written: should it fail, the retry will not count twice.
             response["state"] = {} if closes else state.to_lambda()
-        self.sink.write(lines)
-        _log(batch, fresh, duplicates, len(lines), window)
+        logs += batch_log_lines(batch, fresh, duplicates, len(lines), window, request_id=request_id)
+        out = self.out or sys.stdout
+        out.write("".join(f"{line}\n" for line in [*logs, *lines]))
+        out.flush()
         return response
 
-    def _state(self, event: Mapping[str, Any]) -> WindowState:
+    def _state(self, event: Mapping[str, Any], logs: list[str], request_id: str | None) -> WindowState:
         try:
             return WindowState.from_lambda(event.get("state"))
         except WindowStateError as exc:
             # Failing would block the shard for good: start the window afresh and say so.
-            logger.error("metrics: %s; counting this window from here on", exc)
+            logs.append(
+                log_line(
+                    "ERROR",
+                    "window state unreadable; counting this window afresh",
+                    request_id=request_id,
+                    reason=str(exc),
+                )
+            )
             return WindowState()
 
     def _active_users(self, state: WindowState) -> list[Series]:
@@ -110,44 +128,64 @@ def _default_table(event: Mapping[str, Any], batch: ParsedBatch) -> str:
     return source_table(event, batch) or UNKNOWN_TABLE
 
 
-def _log(
-    batch: ParsedBatch, fresh: ParsedBatch, duplicates: int, documents: int, window: Window | None
-) -> None:
-    """One line per invocation, counts and sequence numbers only: never an item's contents."""
+def batch_log_lines(
+    batch: ParsedBatch,
+    fresh: ParsedBatch,
+    duplicates: int,
+    documents: int,
+    window: Window | None,
+    *,
+    request_id: str | None,
+) -> list[str]:
+    """An invocation's log lines, counts and sequence numbers only: never an item's contents."""
+    lines = []
     if fresh.rejected:
-        numbers = [
-            bad.sequence_number or f"#{bad.index}" for bad in fresh.rejected[:_LOGGED_SEQUENCE_NUMBERS]
-        ]
-        logger.warning(
-            "metrics: %d malformed record(s) counted and skipped, first sequence numbers: %s",
-            len(fresh.rejected),
-            ", ".join(numbers),
+        lines.append(
+            log_line(
+                "WARNING",
+                "malformed records counted and skipped",
+                request_id=request_id,
+                count=len(fresh.rejected),
+                sequenceNumbers=[
+                    bad.sequence_number or f"#{bad.index}"
+                    for bad in fresh.rejected[:_LOGGED_SEQUENCE_NUMBERS]
+                ],
+            )
         )
-    logger.info(
-        "metrics: %d record(s), %d counted, %d duplicate(s) skipped, %d EMF document(s)%s",
-        len(batch.records) + len(batch.rejected),
-        len(fresh.records),
-        duplicates,
-        documents,
-        "" if window is None else f", window final={window.closes}",
+    lines.append(
+        log_line(
+            "INFO",
+            "batch counted",
+            request_id=request_id,
+            records=len(batch.records) + len(batch.rejected),
+            counted=len(fresh.records),
+            duplicates=duplicates,
+            documents=documents,
+            windowFinal=None if window is None else window.closes,
+        )
     )
+    return lines
 
 
-@functools.cache
-def _consumer() -> Consumer:
-    # Configuration is read once per Lambda execution environment, on the first invocation.
-    return Consumer(Settings.from_env(os.environ), StdoutSink())
+def build_consumer(settings: Settings, *, out: IO[str] | None = None) -> Consumer:
+    """Wire a consumer from settings (it needs no client: its output is standard output)."""
+    return Consumer(settings, out)
 
 
-def create_handler(environ: Mapping[str, str]) -> Callable[[Mapping[str, Any], object], dict[str, Any]]:
-    """A Lambda-style handler configured from ``environ`` rather than the process environment.
+def create_handler(environ: Mapping[str, str]) -> Handler:
+    """A Lambda-style handler configured from ``environ``; a bad variable raises SettingsError.
 
     The local runtime runs both consumers in one process, each with its own settings.
     """
-    consumer = Consumer(Settings.from_env(environ), StdoutSink())
-    return lambda event, _context: consumer(event)
+    return build_consumer(from_environ(environ)).handle
 
 
-def handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
+_handler: Handler | None = None
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """The Lambda entry point (environment: see ``metrics.settings``)."""
-    return _consumer()(event)
+    global _handler  # noqa: PLW0603 - one consumer per container, built on first use
+    if _handler is None:
+        _handler = create_handler(os.environ)
+    return _handler(event, context)

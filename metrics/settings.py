@@ -1,4 +1,4 @@
-"""Configuration of the usage-metrics consumer, read once from the environment.
+"""Configuration of the usage-metrics consumer, read once from the environment (:func:`from_environ`).
 
 ======================  ==============================  ===========================================
 variable                default                         meaning
@@ -49,41 +49,41 @@ class Settings:
         """Every Segment dimension value this deployment can publish, "other" last."""
         return (*self.segment_values, catalogue.OTHER_SEGMENT) if self.segmented else ()
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Read and validate the variables above; a :class:`SettingsError` names the culprit."""
-        namespace = _text(env, "METRICS_NAMESPACE") or catalogue.DEFAULT_USAGE_NAMESPACE
-        try:
-            validate_namespace(namespace)
-        except InvalidNamespaceError as exc:
-            raise SettingsError("METRICS_NAMESPACE", f"{exc} (letters, digits and ._#:/- only)") from None
-        if namespace.startswith("AWS/"):
-            raise SettingsError("METRICS_NAMESPACE", "namespaces starting with 'AWS/' are reserved by AWS")
-        user_id = _name("USER_ID_ATTRIBUTE", _text(env, "USER_ID_ATTRIBUTE") or "user_id")
-        tracked = _names(env, "TRACKED_ATTRIBUTES", MAX_TRACKED_ATTRIBUTES)
-        segment_attribute = _text(env, "SEGMENT_ATTRIBUTE")
-        segment_values = _names(env, "SEGMENT_VALUES", MAX_SEGMENT_VALUES)
-        if segment_attribute:
-            _name("SEGMENT_ATTRIBUTE", segment_attribute)
-            if not segment_values:
-                raise SettingsError(
-                    "SEGMENT_VALUES",
-                    "list at least one segment (comma separated) when SEGMENT_ATTRIBUTE is set",
-                )
-        elif segment_values:
-            raise SettingsError("SEGMENT_VALUES", "is set but SEGMENT_ATTRIBUTE is not; set both or neither")
-        if catalogue.OTHER_SEGMENT in segment_values:
+
+def from_environ(env: Mapping[str, str]) -> Settings:
+    """Read and validate the variables above; a :class:`SettingsError` names the culprit."""
+    namespace = _text(env, "METRICS_NAMESPACE") or catalogue.DEFAULT_USAGE_NAMESPACE
+    try:
+        validate_namespace(namespace)
+    except InvalidNamespaceError as exc:
+        raise SettingsError("METRICS_NAMESPACE", f"{exc} (letters, digits and ._#:/- only)") from None
+    if namespace.startswith("AWS/"):
+        raise SettingsError("METRICS_NAMESPACE", "namespaces starting with 'AWS/' are reserved by AWS")
+    user_id = _name("USER_ID_ATTRIBUTE", _text(env, "USER_ID_ATTRIBUTE") or "user_id")
+    tracked = _names(env, "TRACKED_ATTRIBUTES", MAX_TRACKED_ATTRIBUTES)
+    segment_attribute = _text(env, "SEGMENT_ATTRIBUTE")
+    segment_values = _names(env, "SEGMENT_VALUES", MAX_SEGMENT_VALUES)
+    if segment_attribute:
+        _name("SEGMENT_ATTRIBUTE", segment_attribute)
+        if not segment_values:
             raise SettingsError(
                 "SEGMENT_VALUES",
-                f"{catalogue.OTHER_SEGMENT!r} is reserved for records outside the listed segments",
+                "list at least one segment (comma separated) when SEGMENT_ATTRIBUTE is set",
             )
-        return cls(
-            namespace=namespace,
-            user_id_attribute=user_id,
-            tracked_attributes=tracked,
-            segment_attribute=segment_attribute or None,
-            segment_values=segment_values,
+    elif segment_values:
+        raise SettingsError("SEGMENT_VALUES", "is set but SEGMENT_ATTRIBUTE is not; set both or neither")
+    if catalogue.OTHER_SEGMENT in segment_values:
+        raise SettingsError(
+            "SEGMENT_VALUES",
+            f"{catalogue.OTHER_SEGMENT!r} is reserved for records outside the listed segments",
         )
+    return Settings(
+        namespace=namespace,
+        user_id_attribute=user_id,
+        tracked_attributes=tracked,
+        segment_attribute=segment_attribute or None,
+        segment_values=segment_values,
+    )
 
 
 def _text(env: Mapping[str, str], variable: str) -> str:

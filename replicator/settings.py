@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from ddbstream.names import is_region, is_role_arn, is_table_name
 from replicator.core.errors import ConfigurationError
-from replicator.core.policy import TtlPolicy
+from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
 from replicator.core.schema import (
-    LEGACY_GLOBAL_TABLE_PREFIX,
+    DEFAULT_TOMBSTONE_RETENTION_HOURS,
     MAX_TOMBSTONE_RETENTION_HOURS,
     MIN_TOMBSTONE_RETENTION_HOURS,
     VERSION_ATTRIBUTE,
 )
+from replicator.core.view import never_replicated
 from telemetry.catalogue import DEFAULT_REPLICATION_NAMESPACE
-
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_TABLE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +28,7 @@ class Settings:
     role_arn: str | None = None
     ttl_policy: TtlPolicy = TtlPolicy.REPLICATE
     exclude_attributes: frozenset[str] = frozenset()
-    tombstone_retention_hours: int = 72
+    tombstone_retention_hours: int = DEFAULT_TOMBSTONE_RETENTION_HOURS
     max_concurrent_writes: int = 64
     metrics_namespace: str = DEFAULT_REPLICATION_NAMESPACE
 
@@ -73,7 +70,7 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
 
 
 def _table(env: Mapping[str, str], name: str, value: str) -> str:
-    if not _TABLE.match(value):
+    if not is_table_name(value):
         raise ConfigurationError(
             f"{name} must be a DynamoDB table name (3-255 letters, digits, '_', '-', '.'); got {value!r}"
         )
@@ -84,13 +81,13 @@ def from_environ(env: Mapping[str, str]) -> Settings:
     """Validate the replicator's environment variables; errors name the variable and the expected form."""
     table = _table(env, "REPLICA_TABLE_NAME", _required(env, "REPLICA_TABLE_NAME"))
     region = _required(env, "REPLICA_REGION")
-    if not _REGION.match(region):
+    if not is_region(region):
         raise ConfigurationError(f"REPLICA_REGION must be an AWS region such as eu-west-1; got {region!r}")
     endpoint = env.get("REPLICA_ENDPOINT_URL", "").strip() or None
     if endpoint and (urlparse(endpoint).scheme not in ("http", "https") or not urlparse(endpoint).netloc):
         raise ConfigurationError(f"REPLICA_ENDPOINT_URL must be an http(s) URL; got {endpoint!r}")
     role = env.get("REPLICA_ROLE_ARN", "").strip() or None
-    if role and not _ROLE_ARN.match(role):
+    if role and not is_role_arn(role):
         raise ConfigurationError(
             f"REPLICA_ROLE_ARN must be an IAM role ARN (arn:aws:iam::123456789012:role/NAME); got {role!r}"
         )
@@ -98,11 +95,11 @@ def from_environ(env: Mapping[str, str]) -> Settings:
     try:
         policy = TtlPolicy(policy_text)
     except ValueError:
-        raise ConfigurationError(f"TTL_DELETES must be 'replicate' or 'skip'; got {policy_text!r}") from None
+        raise ConfigurationError(f"TTL_DELETES must be {TTL_POLICY_CHOICES}; got {policy_text!r}") from None
     excluded = frozenset(
         part.strip() for part in env.get("EXCLUDE_ATTRIBUTES", "").split(",") if part.strip()
     )
-    if VERSION_ATTRIBUTE in excluded or any(name.startswith(LEGACY_GLOBAL_TABLE_PREFIX) for name in excluded):
+    if never_replicated(excluded):
         raise ConfigurationError(
             f"EXCLUDE_ATTRIBUTES must not name {VERSION_ATTRIBUTE!r} or aws:rep:* attributes (never copied)"
         )
@@ -117,7 +114,9 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         role_arn=role,
         ttl_policy=policy,
         exclude_attributes=excluded,
-        tombstone_retention_hours=_integer(env, "TOMBSTONE_RETENTION_HOURS", 72, *_RETENTION_HOURS),
+        tombstone_retention_hours=_integer(
+            env, "TOMBSTONE_RETENTION_HOURS", DEFAULT_TOMBSTONE_RETENTION_HOURS, *_RETENTION_HOURS
+        ),
         max_concurrent_writes=_integer(env, "MAX_CONCURRENT_WRITES", 64, *_CONCURRENT_WRITES),
         metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or DEFAULT_REPLICATION_NAMESPACE,
     )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ddbstream.attributes import key_id
+from ddbstream.attributes import key_id, primary_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -99,7 +99,7 @@ class TtlSweeper:
             ttl_value = item[self._ttl].get("N")
             if ttl_value is None:
                 continue  # DynamoDB ignores TTL attributes that are not numbers
-            keys = {name: item[name] for name in self._keys}
+            keys = primary_key(item, self._keys)
             self._ledger.expect(keys, ttl_value)
             try:
                 self._client.delete_item(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from deployconfig.config import DeploymentConfig
+from localrun.demo.writes import Pacer, require_generated_keys, send
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -73,10 +74,7 @@ class WorkloadModel:
     """Which write comes next, given a seed and the current time (used for keys and timestamps)."""
 
     def __init__(self, cfg: DeploymentConfig, settings: WorkloadSettings) -> None:
-        if cfg.partition_key.type != "S" or (cfg.sort_key is not None and cfg.sort_key.type != "N"):
-            raise ValueError(
-                "the workload writes a string partition key and a numeric sort key (user_id, timestamp)"
-            )
+        require_generated_keys(cfg, "workload")
         self._cfg = cfg
         self._settings = settings
         self._rng = random.Random(settings.seed)  # noqa: S311 (a workload, not cryptography)
@@ -193,12 +191,7 @@ class Workload:
         self.counts: Counter[Op] = Counter()
 
     def apply(self, write: Write) -> None:
-        if write.item is not None:
-            self._client.put_item(TableName=self._table, Item=write.item)
-        elif write.update is not None:
-            self._client.update_item(TableName=self._table, Key=write.key, **write.update)
-        else:
-            self._client.delete_item(TableName=self._table, Key=write.key)
+        send(self._client, self._table, write)
         self.counts[write.op] += 1
 
     @property
@@ -208,18 +201,17 @@ class Workload:
     def run(self, duration: float, stop: threading.Event) -> int:
         """Write for ``duration`` seconds; returns the number of writes made."""
         start = self._clock()
-        interval = 1.0 / self._rate
-        next_at = start
+        pacer = Pacer(self._rate, self._clock)
         while not stop.is_set():
             now = self._clock()
             if now - start >= duration:
                 break
-            if now < next_at:
-                stop.wait(min(next_at - now, 0.5))
+            pause = pacer.due_in()
+            if pause > 0:
+                stop.wait(min(pause, 0.5))
                 continue
             if self._before_write is not None:
                 self._before_write(now)
             self.apply(self._model.next_write(now))
-            # Never burst to catch up more than a second's worth of writes after a stall.
-            next_at = max(next_at + interval, now - 1.0)
+            pacer.sent()
         return self.total

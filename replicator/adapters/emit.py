@@ -8,12 +8,12 @@ sequence number and the key's hash, never an attribute value.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 
 from replicator.core.report import BatchReport
 from telemetry import catalogue as c
 from telemetry.emf import document_lines
+from telemetry.logs import log_line
 
 
 def metric_documents(
@@ -49,14 +49,12 @@ def metric_documents(
 def failure_log_lines(report: BatchReport, *, request_id: str | None) -> Iterator[str]:
     """One JSON log line per failed record: error class, sequence number, key hash."""
     for failure in report.failures:
-        yield json.dumps(
-            {
-                "level": "ERROR",
-                "message": "record not replicated",
-                "errorClass": failure.error_class,
-                "reason": failure.message,
-                "sequenceNumber": failure.sequence_number,
-                "keyHash": failure.key_hash,
-                "requestId": request_id,
-            }
+        yield log_line(
+            "ERROR",
+            "record not replicated",
+            request_id=request_id,
+            errorClass=failure.error_class,
+            reason=failure.message,
+            sequenceNumber=failure.sequence_number,
+            keyHash=failure.key_hash,
         )

@@ -31,12 +31,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ddbstream import item_size_bytes
+from ddbstream import item_size_bytes, primary_key
 from ddbstream.attributes import item_from_event, item_to_event
 from ddbstream.errors import MalformedRecord
 from replicator.adapters.reconcile import Reconciler
 from replicator.adapters.retry import Backoff
-from replicator.cli.diff import Rules, keys_of
+from replicator.cli.diff import Rules
 from replicator.cli.errors import CliError, StateFileProblem
 from replicator.cli.files import write_json
 from replicator.cli.parallel import check_stop, run_all
@@ -44,8 +44,8 @@ from replicator.cli.progress import Progress
 from replicator.cli.scan import Reader, TokenBucket, persist
 from replicator.core import version
 from replicator.core.errors import ReplicatorError, RetryableError
-from replicator.core.plan import replicated_view
 from replicator.core.repair import RepairOutcome, ReplicaState
+from replicator.core.view import replicated_view
 
 STATE_FORMAT = 1
 NOTHING = ReplicaState(item=None, tombstone_version=None)
@@ -187,9 +187,9 @@ class Backfiller:
     def _copy(self, items: list[dict[str, Any]], mark: str) -> tuple[int, int, int]:
         written = skipped = failed = 0
         for item in items:
-            keys = keys_of(item, self.rules)
+            keys = primary_key(item, self.rules.key_names)
             try:
-                view = replicated_view(item, self.rules.policy)
+                view = replicated_view(item, self.rules.excluded)
                 self.write_bucket.wait()
                 outcome = self._retrying(
                     lambda k=keys, v=view: self.reconciler.write_current_state(k, NOTHING, v, mark)  # type: ignore[misc]

@@ -1,9 +1,9 @@
 """What makes a source item and a replica item "the same", and pairing two scans by key. Pure.
 
 Two items agree when the replica holds exactly what the replicator would write for the source item
-(:func:`replicator.core.plan.replicated_view`: excluded and ``aws:rep:*`` attributes removed), ignoring
+(:class:`replicator.core.view.ItemView`: excluded and ``aws:rep:*`` attributes removed), ignoring
 the replicator's version attribute and any attribute the operator asked to ignore. Values are
-compared in a canonical form: set members in any order, numbers by value (``1.0`` equals ``1``).
+compared by DynamoDB's equality (:mod:`ddbstream.values`: set members in any order, numbers by value).
 
 An item whose TTL has passed but that DynamoDB has not deleted yet is never a difference,
 whichever side holds it: the source's TTL delete is on its way (or, with ``TTL_DELETES=skip``, the
@@ -12,23 +12,16 @@ replica keeps it on purpose).
 
 from __future__ import annotations
 
-import base64
 import decimal
 import enum
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from ddbstream import AttributeValue, Item, key_hash, key_id
+from ddbstream import AttributeValue, Item, key_hash, key_id, primary_key
+from ddbstream.values import differing_attributes, fingerprint
 from replicator.core.errors import MetadataCollision
-from replicator.core.plan import replicated_view
-from replicator.core.policy import Policy
-from replicator.core.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
-
-# DynamoDB numbers carry up to 38 significant digits; the default context would round at 28.
-_NUMBERS = decimal.Context(prec=40)
+from replicator.core.schema import VERSION_ATTRIBUTE
+from replicator.core.view import ItemView
 
 
 class Kind(enum.StrEnum):
@@ -58,8 +51,8 @@ class Rules:
     ttl_attribute: str | None = None
 
     @property
-    def policy(self) -> Policy:
-        return Policy(exclude_attributes=self.excluded)
+    def view(self) -> ItemView:
+        return ItemView(self.excluded, self.ignored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,28 +68,6 @@ class Difference:
         return key_hash(self.keys)
 
 
-def keys_of(item: Item, rules: Rules) -> dict[str, AttributeValue]:
-    return {name: item[name] for name in rules.key_names}
-
-
-def source_view(item: Item, rules: Rules) -> dict[str, AttributeValue]:
-    """What the replica must hold for a source item, less ignored attributes. Raises MetadataCollision."""
-    view = replicated_view(item, rules.policy)
-    return {name: value for name, value in view.items() if name not in rules.ignored}
-
-
-def replica_view(item: Item, rules: Rules) -> dict[str, AttributeValue]:
-    """A replica item as compared: metadata, excluded and ignored attributes removed."""
-    return {
-        name: value
-        for name, value in item.items()
-        if name != VERSION_ATTRIBUTE
-        and name not in rules.excluded
-        and name not in rules.ignored
-        and not name.startswith(LEGACY_GLOBAL_TABLE_PREFIX)
-    }
-
-
 def expired(item: Item | None, rules: Rules, now: float) -> bool:
     """True when the item's TTL attribute is a number of epoch seconds in the past."""
     if item is None or rules.ttl_attribute is None:
@@ -110,52 +81,6 @@ def expired(item: Item | None, rules: Rules, now: float) -> bool:
         return False
 
 
-def _number(text: str) -> str:
-    try:
-        return str(_NUMBERS.normalize(decimal.Decimal(text)))
-    except decimal.InvalidOperation:
-        return text
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def canonical(value: AttributeValue) -> Any:
-    """A JSON-able form equal for equal DynamoDB values (sets unordered, numbers by value)."""
-    ((tag, inner),) = value.items()
-    if tag == "N":
-        return ["N", _number(inner)]
-    if tag == "B":
-        return ["B", _b64(inner)]
-    if tag == "SS":
-        return ["SS", sorted(inner)]
-    if tag == "NS":
-        return ["NS", sorted(_number(member) for member in inner)]
-    if tag == "BS":
-        return ["BS", sorted(_b64(member) for member in inner)]
-    if tag == "M":
-        return ["M", canonical_item(inner)]
-    if tag == "L":
-        return ["L", [canonical(member) for member in inner]]
-    return [tag, inner]
-
-
-def canonical_item(item: Item) -> list[Any]:
-    return [[name, canonical(item[name])] for name in sorted(item)]
-
-
-def fingerprint(view: Item) -> bytes:
-    """A 16-byte digest of a compared view: what the check keeps in memory per unpaired item."""
-    text = json.dumps(canonical_item(view), separators=(",", ":"), ensure_ascii=False)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-def differing_attributes(a: Item, b: Item) -> tuple[str, ...]:
-    names = set(a) | set(b)
-    return tuple(sorted(n for n in names if n not in a or n not in b or canonical(a[n]) != canonical(b[n])))
-
-
 def compare(
     keys: Item, source: Item | None, replica: Item | None, rules: Rules, now: float
 ) -> Difference | Agreement:
@@ -165,12 +90,12 @@ def compare(
     if source is None:
         return Agreement.SAME if replica is None else Difference(Kind.EXTRA, keys)
     try:
-        wanted = source_view(source, rules)
+        wanted = rules.view.of_source(source)
     except MetadataCollision:
         return Difference(Kind.UNREPLICABLE, keys, (VERSION_ATTRIBUTE,))
     if replica is None:
         return Difference(Kind.MISSING, keys)
-    held = replica_view(replica, rules)
+    held = rules.view.of_replica(replica)
     changed = differing_attributes(wanted, held)
     return Difference(Kind.DIFFERENT, keys, changed) if changed else Agreement.SAME
 
@@ -186,11 +111,11 @@ class Summary:
 
 
 def summarise(origin: Origin, item: Item, rules: Rules, now: float) -> Summary:
-    keys = keys_of(item, rules)
+    keys = primary_key(item, rules.key_names)
     if origin is Origin.REPLICA:
-        return Summary(origin, keys, fingerprint(replica_view(item, rules)), expired(item, rules, now))
+        return Summary(origin, keys, fingerprint(rules.view.of_replica(item)), expired(item, rules, now))
     try:
-        digest: bytes | None = fingerprint(source_view(item, rules))
+        digest: bytes | None = fingerprint(rules.view.of_source(item))
     except MetadataCollision:
         digest = None
     return Summary(origin, keys, digest, expired(item, rules, now))

@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ddbstream.names import is_stream_arn, table_name_from_arn
 from replicator.cli.errors import UnknownFailureMessage
 
-_STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[\w.-]+/stream/[\w:.-]+$")
 _SEQUENCE = re.compile(r"^\d{1,40}$")
 
 
@@ -49,7 +49,7 @@ class BatchInfo:
 
     @property
     def table_name(self) -> str:
-        return self.stream_arn.split(":table/", 1)[1].split("/", 1)[0]
+        return table_name_from_arn(self.stream_arn) or ""
 
 
 def _document(body: str) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def parse(body: str) -> BatchInfo:
             raise UnknownFailureMessage(f"DDBStreamBatchInfo.{name} is not a sequence number")
     if int(fields["startSequenceNumber"]) > int(fields["endSequenceNumber"]):
         raise UnknownFailureMessage("DDBStreamBatchInfo's range starts after it ends")
-    if not _STREAM_ARN.match(fields["streamArn"]):
+    if not is_stream_arn(fields["streamArn"]):
         raise UnknownFailureMessage("DDBStreamBatchInfo.streamArn is not a DynamoDB stream ARN")
     size = info.get("batchSize")
     context = document.get("requestContext")

@@ -15,7 +15,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from replicator.cli import commands
 from replicator.cli.commands import ERROR, Runtime
 from replicator.cli.errors import CliError
-from replicator.core.schema import MAX_TOMBSTONE_RETENTION_HOURS, MIN_TOMBSTONE_RETENTION_HOURS
+from replicator.core.policy import TtlPolicy
+from replicator.core.schema import (
+    DEFAULT_TOMBSTONE_RETENTION_HOURS,
+    MAX_TOMBSTONE_RETENTION_HOURS,
+    MIN_TOMBSTONE_RETENTION_HOURS,
+)
 
 COMMON_EPILOG = """\
 Tables are given as REGION/TABLE. Each side may use its own --*-profile or --*-role-arn (another
@@ -86,8 +91,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--tombstone-retention-hours",
         metavar="HOURS",
         type=_retention_hours,
-        default=72,
-        help=f"as the replicator's setting (default 72; {MIN_TOMBSTONE_RETENTION_HOURS} to "
+        default=DEFAULT_TOMBSTONE_RETENTION_HOURS,
+        help=f"as the replicator's setting (default {DEFAULT_TOMBSTONE_RETENTION_HOURS}; "
+        f"{MIN_TOMBSTONE_RETENTION_HOURS} to "
         f"{MAX_TOMBSTONE_RETENTION_HOURS}: tombstones must outlive the stream's 24 hours)",
     )
     group.add_argument(
@@ -249,8 +255,8 @@ def _redrive_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ttl-deletes",
-        choices=("replicate", "skip"),
-        default="replicate",
+        choices=[policy.value for policy in TtlPolicy],
+        default=TtlPolicy.REPLICATE.value,
         help="as the replicator's TTL_DELETES",
     )
     parser.add_argument(

@@ -31,8 +31,8 @@ from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.results import KeyRepair, Status
 from replicator.cli.scan import Reader, persist
 from replicator.core.errors import MetadataCollision, ReplicatorError, RetryableError
-from replicator.core.plan import replicated_view
 from replicator.core.repair import RepairOutcome, repair_version
+from replicator.core.view import replicated_view
 
 T = TypeVar("T")
 
@@ -60,7 +60,7 @@ class Repairer:
                 mark = self._retrying(lambda: self.reconciler.read_watermark(self.source_table))
                 observed = self._retrying(lambda: self.reconciler.read_state(keys))
                 item = self.source.get(keys, consistent=True)
-                view = None if item is None else replicated_view(item, self.rules.policy)
+                view = None if item is None else replicated_view(item, self.rules.excluded)
                 new_version = repair_version(observed, mark)
                 outcome = self._retrying(
                     lambda: self.reconciler.write_current_state(keys, observed, view, new_version)  # noqa: B023

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ddbstream import Item, item_size_bytes, key_id
+from ddbstream import Item, item_size_bytes, key_id, primary_key
 from replicator.adapters import classify
 from replicator.adapters.retry import Backoff, Deadline, call_with_retries
 from replicator.cli.errors import ReadFailed
@@ -246,7 +246,7 @@ class Reader:
                     else estimate_units(items, consistent=consistent, per_item=True)
                 )
                 for item in items:
-                    found[key_id({name: item[name] for name in names})] = item
+                    found[key_id(primary_key(item, names))] = item
                 wanted = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
                 if wanted:
                     # Unprocessed keys are DynamoDB's way of throttling a batch: back off, never drop.

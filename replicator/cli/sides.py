@@ -16,9 +16,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
+from ddbstream.names import is_region, is_role_arn, is_table_name
 from replicator.adapters.clients import assumed_role_session, replica_client
 from replicator.cli.errors import TableProblem, UsageError
-from replicator.settings import _REGION, _ROLE_ARN, _TABLE  # the replicator's own validation rules
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,7 +34,7 @@ class TableRef:
     @classmethod
     def parse(cls, text: str, option: str) -> TableRef:
         region, _, table = text.partition("/")
-        if not _REGION.match(region) or not _TABLE.match(table):
+        if not is_region(region) or not is_table_name(table):
             raise UsageError(f"{option} must look like REGION/TABLE (e.g. us-east-1/Users); got {text!r}")
         return cls(region, table)
 
@@ -52,7 +52,7 @@ class Side:
     role_arn: str | None = None
 
     def __post_init__(self) -> None:
-        if self.role_arn and not _ROLE_ARN.match(self.role_arn):
+        if self.role_arn and not is_role_arn(self.role_arn):
             raise UsageError(
                 f"a role ARN must look like arn:aws:iam::123456789012:role/NAME; got {self.role_arn!r}"
             )

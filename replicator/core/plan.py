@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from ddbstream import AttributeValue, Item, ParsedBatch, StreamRecord
 from ddbstream.errors import MalformedRecord
 from replicator.core import version
-from replicator.core.errors import (
-    ExcludedKeyAttribute,
-    MalformedInput,
-    MetadataCollision,
-    PoisonRecord,
-)
+from replicator.core.errors import ExcludedKeyAttribute, MalformedInput, PoisonRecord
 from replicator.core.policy import Policy, TtlPolicy
-from replicator.core.schema import LEGACY_GLOBAL_TABLE_PREFIX, VERSION_ATTRIBUTE
+from replicator.core.view import replicated_view
 from telemetry.catalogue import SkipReason
 
 
@@ -85,23 +80,6 @@ class Plan:
         )
 
 
-def replicated_view(image: Item, policy: Policy) -> dict[str, AttributeValue]:
-    """What of a source item the replica holds: excluded and legacy global-table attributes removed.
-
-    Raises MetadataCollision when the item has an attribute named like the replicator's version.
-    The replicator, the consistency check and repair all use this one rule.
-    """
-    if VERSION_ATTRIBUTE in image:
-        raise MetadataCollision(
-            f"the source item has an attribute named {VERSION_ATTRIBUTE!r}, reserved for the replicator"
-        )
-    return {
-        name: value
-        for name, value in image.items()
-        if name not in policy.exclude_attributes and not name.startswith(LEGACY_GLOBAL_TABLE_PREFIX)
-    }
-
-
 def _filtered_image(record: StreamRecord, policy: Policy) -> dict[str, AttributeValue]:
     try:
         image = record.require_new_image()
@@ -110,7 +88,7 @@ def _filtered_image(record: StreamRecord, policy: Policy) -> dict[str, Attribute
     missing = [name for name in record.keys if name not in image]
     if missing:
         raise MalformedInput("NewImage lacks the record's key attributes")
-    return replicated_view(image, policy)
+    return replicated_view(image, policy.exclude_attributes)
 
 
 def _write_for(record: StreamRecord, policy: Policy) -> Write | SkipReason:

@@ -13,6 +13,10 @@ class TtlPolicy(StrEnum):
     SKIP = "skip"  # keep it (the replica becomes an archive of expired items)
 
 
+TTL_POLICY_CHOICES = " or ".join(repr(policy.value) for policy in TtlPolicy)
+"""The policies as an error message lists them (``TTL_DELETES``, the ``ttlDeletes`` context key)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """The parts of the settings that decide what a record means for the replica."""

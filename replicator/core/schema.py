@@ -27,6 +27,8 @@ MIN_TOMBSTONE_RETENTION_HOURS = 25
 hours (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html), so a replayed
 INSERT older than a delete always meets that delete's tombstone. Shorter retention allows resurrection."""
 MAX_TOMBSTONE_RETENTION_HOURS = 24 * 365
+DEFAULT_TOMBSTONE_RETENTION_HOURS = 72
+"""The replicator's, the CLI's and the deployment's default: three days of margin over the minimum."""
 
 VERSION_WIDTH = 40
 """Stream sequence numbers are at most 40 digits long (DynamoDB Streams API reference)."""

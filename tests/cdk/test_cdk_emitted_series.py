@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from metrics.settings import Settings as MetricsSettings
+from metrics.settings import from_environ as metrics_settings
 from tests.support.cdk_app import Synthesized
 from tests.support.consumer import Run, minute
 from tests.support.emf import parse_output
@@ -120,7 +120,7 @@ def _usage_workload(model: UsageModel, tracked: tuple[str, ...], segments: tuple
 def test_metrics_consumer_emits_every_series_the_templates_query(regions, cdk_default: Synthesized):
     # GIVEN the metrics consumer configured from the synthesized function's environment
     config = cdk_default.config
-    settings = MetricsSettings.from_env(_environment(cdk_default, config.metrics_function_name))
+    settings = metrics_settings(_environment(cdk_default, config.metrics_function_name))
     run = Run(settings)
     model = UsageModel(
         regions.source,

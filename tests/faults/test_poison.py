@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from ddbstream import key_id
 from faultlab import poison
-from faultlab.ledger import key_id
 from faultlab.poison import Poison
 from faultlab.rig import FaultRig, RigSettings
 from faultlab.sequenced import SequencedSettings, SequencedWorkload
@@ -69,7 +69,7 @@ def test_poison_records_are_isolated_and_reach_the_failure_destination_with_thei
     assert {m["startSequenceNumber"] for m in messages} <= set(kinds)
     # AND the good records were applied: replica = source apart from the poison keys, none of which is
     # in the replica; versions and metrics as everywhere else
-    poison_keys = {key_id(poison.poison_key(rig.cfg, kind), rig.key_names) for kind in kinds.values()}
+    poison_keys = {key_id(poison.poison_key(rig.cfg, kind)) for kind in kinds.values()}
     require_all(rig.problems(workload.model, exempt=poison_keys))
     assert not poison_keys & rig.replica_items().keys()
 
@@ -110,7 +110,7 @@ def test_redrive_replays_what_was_only_broken_in_delivery_and_reports_real_poiso
     assert classes == {poison.ERROR_CLASS[kind] for kind in poison.STAYS_POISON}
     assert failure_destination_problems(queued, result.document or {}, rig.queue_depth()) == []
     # AND everything but the real poison is now in the replica, exactly
-    real = {key_id(poison.poison_key(rig.cfg, kind), rig.key_names) for kind in poison.STAYS_POISON}
+    real = {key_id(poison.poison_key(rig.cfg, kind)) for kind in poison.STAYS_POISON}
     require_all(rig.problems(workload.model, exempt=real))
     assert not real & rig.replica_items().keys()
     assert table_differences(rig.source_items(), rig.replica_items(), exempt=real) == []

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from ddbstream import key_id, primary_key
 from deployconfig.config import load as load_config
 from faultlab.faults import InvocationFaults
-from faultlab.ledger import AcceptedWrite, ReplicaLedger, key_id
+from faultlab.ledger import AcceptedWrite, ReplicaLedger
 from faultlab.observations import InvocationSeen
 from faultlab.sequenced import SeqOp, SequencedModel, SequencedSettings
 from faultlab.validate import (
@@ -26,7 +27,7 @@ from telemetry import catalogue as c
 from telemetry.emf import document_lines
 
 KEYS = ("user_id", "timestamp")
-A = key_id({"user_id": {"S": "a"}, "timestamp": {"N": "1"}}, KEYS)
+A = key_id({"user_id": {"S": "a"}, "timestamp": {"N": "1"}})
 
 
 def write(order: int, version: int, *, deleted: bool = False, key: str = A) -> AcceptedWrite:
@@ -173,9 +174,9 @@ def test_the_sequenced_workload_numbers_each_keys_writes_and_knows_the_final_sta
     assert [w.item for w in writes] == [again.next_write().item for _ in range(60)]
     per_key: dict[str, list[int]] = {}
     for w in writes:
-        per_key.setdefault(key_id(w.key, KEYS), []).append(w.seq)
+        per_key.setdefault(key_id(primary_key(w.key, KEYS)), []).append(w.seq)
         assert w.item is None or w.item["seq"] == {"N": str(w.seq)}
     assert all(seqs == list(range(1, len(seqs) + 1)) for seqs in per_key.values())
     assert set(model.counts) == set(SeqOp) and model.writes == 60
-    last = {key_id(w.key, KEYS): w for w in writes}
+    last = {key_id(primary_key(w.key, KEYS)): w for w in writes}
     assert model.expected() == {k: w.item for k, w in last.items() if w.item is not None}

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from ddbstream import EventName, parse_event
-from metrics.aggregate import aggregate, attribute_change, values_equal
+from ddbstream.values import values_equal
+from metrics.aggregate import aggregate, attribute_change
 from metrics.settings import Settings
 from metrics.sketch import hash64
 from telemetry.catalogue import ChangeType

@@ -4,11 +4,11 @@ assertions comparing what was published with the ground truth of :class:`UsageMo
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import time
 from typing import Any
 
-from metrics.emit import MemorySink
 from metrics.handler import Consumer
 from metrics.settings import Settings
 from telemetry import catalogue as c
@@ -27,16 +27,23 @@ class Run:
 
     def __init__(self, settings: Settings = SETTINGS) -> None:
         self.now = time.time() + 1.5
-        self.sink = MemorySink()
-        self.consumer = Consumer(settings, self.sink, clock=lambda: self.now)
+        self.out = io.StringIO()
+        self.consumer = Consumer(settings, self.out, clock=lambda: self.now)
         self.documents: list[list[EmfDocument]] = []
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        before = len(self.sink.lines)
+        before = len(self.lines)
         # Lambda passes the state through JSON between invocations: so do we.
-        response: dict[str, Any] = json.loads(json.dumps(self.consumer(json.loads(json.dumps(event)))))
-        self.documents.append(parse_output(self.sink.lines[before:]))
+        response: dict[str, Any] = json.loads(
+            json.dumps(self.consumer.handle(json.loads(json.dumps(event)), None))
+        )
+        self.documents.append(parse_output(self.lines[before:]))
         return response
+
+    @property
+    def lines(self) -> list[str]:
+        """Every line the consumer wrote so far: EMF documents and log lines."""
+        return self.out.getvalue().splitlines()
 
     def series(self, invocation: int | None = None) -> dict[Any, list[float]]:
         chosen = self.documents if invocation is None else [self.documents[invocation]]

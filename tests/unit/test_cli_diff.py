@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ddbstream.values import canonical_item, fingerprint
 from replicator.cli.diff import (
     Agreement,
     Difference,
@@ -15,9 +16,7 @@ from replicator.cli.diff import (
     Matcher,
     Origin,
     Rules,
-    canonical_item,
     compare,
-    fingerprint,
     summarise,
 )
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 import pytest
 
 from metrics.errors import SettingsError
-from metrics.settings import MAX_SEGMENT_VALUES, MAX_TRACKED_ATTRIBUTES, Settings
+from metrics.settings import MAX_SEGMENT_VALUES, MAX_TRACKED_ATTRIBUTES, Settings, from_environ
 from telemetry import catalogue
 
 
 def test_defaults_when_nothing_is_set():
-    settings = Settings.from_env({})
+    settings = from_environ({})
 
     assert settings == Settings(
         namespace=catalogue.DEFAULT_USAGE_NAMESPACE,
@@ -22,7 +22,7 @@ def test_defaults_when_nothing_is_set():
 
 
 def test_lists_are_trimmed_and_other_comes_last():
-    settings = Settings.from_env(
+    settings = from_environ(
         {
             "METRICS_NAMESPACE": "Team/Usage",
             "USER_ID_ATTRIBUTE": " account ",
@@ -77,7 +77,7 @@ def test_lists_are_trimmed_and_other_comes_last():
 )
 def test_invalid_settings_name_the_variable(env, variable, words):
     with pytest.raises(SettingsError) as caught:
-        Settings.from_env(env)
+        from_environ(env)
 
     assert caught.value.variable == variable
     assert variable in str(caught.value)
