@@ -9,15 +9,23 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help test lint typecheck unit demo synth deploy destroy bench bench-quick soak lock clean
+.PHONY: install venv help test lint typecheck unit demo synth deploy destroy bench bench-quick soak lock clean
+
+install: $(STAMP)  ## create .venv: the pinned dependencies, and this project (editable: .venv/bin/ddb-replicator)
+	@echo "ready: source $(VENV)/bin/activate (then ddb-replicator --help), or run $(VENV)/bin/ddb-replicator"
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-$(STAMP): requirements/dev.txt
+# The project goes in editable and without dependencies (requirements/dev.txt pins them all), so
+# edits take effect at once and the ddb-replicator script exists; reinstalled when pyproject.toml
+# changes (packages, entry points). Twice --quiet: setuptools warns that folders named like the
+# packages in the working directory take precedence, which in a flat layout is the point.
+$(STAMP): requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --quiet --no-deps --editable .
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json

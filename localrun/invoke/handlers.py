@@ -1,15 +1,15 @@
 """The parts of the system the local runtime runs but does not own: both handlers and the check.
 
 They are reached only through their public entry points: ``create_handler(environ)`` in
-``replicator.handler`` and ``metrics.handler`` (the lead's convention, so two handlers with different
-settings can share one process), and the operator CLI ``python -m replicator check``. Everything
-else in the local runtime takes a :class:`Components`, so tests can hand in their own collaborators.
+``replicator.handler`` and ``metrics.handler`` (so two handlers with different settings can share
+one process), and the operator CLI, run by this interpreter as ``python -m replicator check``
+exactly as an operator runs it. They ship in the same wheel as the local runtime, so none of this
+needs a source checkout or a particular working directory. Everything else in the local runtime
+takes a :class:`Components`, so tests and benchmarks can hand in their own collaborators.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -19,12 +19,8 @@ from pathlib import Path
 
 from deployconfig.config import DeploymentConfig
 from localrun.invoke.function import Function, HandlerFactory
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class MissingComponent(RuntimeError):
-    """A part of the system the demo needs is not installed (or not written yet)."""
+from metrics.handler import create_handler as create_metrics_handler
+from replicator.handler import create_handler as create_replicator_handler
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +50,6 @@ class Components:
     check: CheckFn
 
 
-def _factory(module: str) -> HandlerFactory:
-    try:
-        loaded = importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingComponent(
-            f"{module} cannot be imported ({exc}); is that part of the system installed?"
-        ) from exc
-    create = getattr(loaded, "create_handler", None)
-    if not callable(create):
-        raise MissingComponent(f"{module} has no create_handler(environ) factory")
-    return create  # type: ignore[no-any-return]
-
-
 def cli_check(request: CheckRequest) -> CheckResult:
     """``python -m replicator check``, exactly as an operator runs it."""
     command = [
@@ -87,7 +70,6 @@ def cli_check(request: CheckRequest) -> CheckResult:
         capture_output=True,
         text=True,
         env={**os.environ, **request.environ},
-        cwd=ROOT,
         check=False,
         timeout=600,
     )
@@ -95,23 +77,8 @@ def cli_check(request: CheckRequest) -> CheckResult:
 
 
 def load() -> Components:
-    """The real handlers and check, or one error naming everything that is missing."""
-    problems = []
-    found: dict[str, HandlerFactory] = {}
-    for name in ("replicator.handler", "metrics.handler"):
-        try:
-            found[name] = _factory(name)
-        except MissingComponent as exc:
-            problems.append(str(exc))
-    if problems:
-        raise MissingComponent("the demo needs parts that are missing:\n  - " + "\n  - ".join(problems))
-    check = cli_check if importlib.util.find_spec("replicator.__main__") is not None else unavailable_check
-    return Components(found["replicator.handler"], found["metrics.handler"], check)
-
-
-def unavailable_check(request: CheckRequest) -> CheckResult:
-    """Used while ``python -m replicator`` is not installed: says so, and counts as an error (2)."""
-    return CheckResult(2, "the consistency check is unavailable: python -m replicator is not installed")
+    """The real handlers and the real check."""
+    return Components(create_replicator_handler, create_metrics_handler, cli_check)
 
 
 def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:

@@ -1,11 +1,19 @@
-"""``python -m localrun``: arguments, help, and a clear error when a part of the system is missing."""
+"""``python -m localrun``: arguments, help, and a clear error when the ``local`` extra is missing."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+import metrics.handler
+import replicator.handler
 from localrun import cli
 from localrun.invoke import handlers as parts
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_help_names_every_option():
@@ -32,19 +40,29 @@ def test_arguments_are_checked():
         parser.parse_args(["run", "--function", "everything"])
 
 
-def test_a_missing_part_of_the_system_is_named_and_exits_2(monkeypatch, capsys):
-    def missing():
-        raise parts.MissingComponent(
-            "the demo needs parts that are missing:\n  - replicator.handler cannot be imported"
-        )
+def test_without_the_local_extra_the_runtime_says_how_to_install_it():
+    # GIVEN an interpreter where moto (part of the `local` extra) cannot be imported
+    code = (
+        "import runpy, sys\nsys.modules['moto'] = None\nrunpy.run_module('localrun', run_name='__main__')\n"
+    )
+    # WHEN the local runtime is started
+    done = subprocess.run(
+        [sys.executable, "-c", code, "demo", "--duration", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
+    # THEN it names the missing module and the extra to install, exits 2, and shows no traceback
+    assert done.returncode == 2
+    assert "cannot import moto" in done.stderr
+    assert "dynamodb-stream-replicator[local]" in done.stderr
+    assert "Traceback" not in done.stderr
 
-    monkeypatch.setattr(parts, "load", missing)
-    assert cli.main(["demo", "--duration", "1"]) == 2
-    assert "replicator.handler" in capsys.readouterr().err
 
-
-def test_a_handler_module_without_the_factory_is_reported():
-    with pytest.raises(parts.MissingComponent, match="create_handler"):
-        parts._factory("localrun.aws.server")
-    with pytest.raises(parts.MissingComponent, match="cannot be imported"):
-        parts._factory("no_such_package.handler")
+def test_the_local_runtime_runs_the_handlers_public_entry_points():
+    components = parts.load()
+    assert components.replicator is replicator.handler.create_handler
+    assert components.metrics is metrics.handler.create_handler
+    assert components.check is parts.cli_check
