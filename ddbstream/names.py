@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 _PARTITION_OF_PREFIX = (
     # (region prefix, partition), most specific first.
@@ -129,3 +130,9 @@ def table_name_from_arn(arn: object) -> str | None:
     if not isinstance(arn, str) or ":table/" not in arn:
         return None
     return arn.split(":table/", 1)[1].split("/", 1)[0] or None
+
+
+def is_endpoint_url(text: str) -> bool:
+    """An endpoint override: ``http://`` or ``https://`` with a host (a port and a path may follow)."""
+    parsed = urlparse(text)
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname)

@@ -10,6 +10,7 @@ out-of-process check.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -53,7 +54,12 @@ def run_operator(argv: Sequence[str], *, runtime: Runtime | None = None) -> CliR
     """``python -m replicator ARGV`` in this process; ``runtime`` keeps its hooks, not its streams."""
     stdout, stderr = io.StringIO(), io.StringIO()
     captured = dataclasses.replace(runtime or Runtime(), stdout=stdout, stderr=stderr)
-    code = main(list(argv), runtime=captured)
+    try:
+        # argparse reports a bad option on sys.stderr and exits 2, before the runtime is used.
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main(list(argv), runtime=captured)
+    except SystemExit as exited:
+        code = exited.code if isinstance(exited.code, int) else 2
     path = _json_path(argv)
     document = json.loads(path.read_text()) if path is not None and path.is_file() else None
     return CliRun(tuple(argv), code, stdout.getvalue(), stderr.getvalue(), document)

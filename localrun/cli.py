@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ddbstream.names import is_endpoint_url
 from deployconfig.config import ConfigError
 from deployconfig.config import load as load_config
 from localrun.aws.clients import AwsClients
 from localrun.demo.run import Demo, DemoOptions
+from localrun.errors import LocalRunError
 from localrun.esm import StartingPosition
 from localrun.invoke import handlers as parts
 from localrun.serve import ServeOptions, serve
@@ -53,6 +56,36 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     return parse
 
 
+def _endpoint_url(text: str) -> str:
+    if not is_endpoint_url(text):
+        raise argparse.ArgumentTypeError(
+            f"must be an http:// or https:// URL such as http://127.0.0.1:5000; got {text!r}"
+        )
+    return text
+
+
+def _output_dir(text: str) -> Path:
+    """A folder the run may create and write into: checked before anything starts."""
+    path = Path(text).expanduser()
+    existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{str(existing)!r} is a file, so {text!r} cannot be a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {str(existing)!r}: permission denied")
+    return path
+
+
+def _writable_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name")
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(
+            f"cannot write {text!r}: its folder does not exist or is not writable"
+        )
+    return path
+
+
 def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
@@ -76,6 +109,7 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add(
         "--endpoint-url",
+        type=_endpoint_url,
         metavar="URL",
         help="use this endpoint instead of starting a moto server (with your AWS credentials; any "
         "value works for moto)",
@@ -83,7 +117,7 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     add("--keep-running", action="store_true", help="leave the endpoint and consumers up at the end")
     add(
         "--output",
-        type=Path,
+        type=_output_dir,
         default=Path("demo-output"),
         metavar="DIR",
         help="dashboards, logs, check report (demo-output)",
@@ -95,7 +129,7 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="consume the stream outside Lambda", description=RUN_HELP)
     add = run.add_argument
-    add("--endpoint-url", metavar="URL", help="an endpoint instead of real AWS")
+    add("--endpoint-url", type=_endpoint_url, metavar="URL", help="an endpoint instead of real AWS")
     add(
         "--function",
         action="append",
@@ -104,7 +138,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     add(
         "--checkpoints",
-        type=Path,
+        type=_writable_file,
         default=Path(".localrun-checkpoints.json"),
         metavar="FILE",
         help="per-shard checkpoints, kept across restarts (.localrun-checkpoints.json)",
@@ -118,7 +152,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "TRIM_HORIZON, the usage metrics at LATEST)",
     )
     add("--publish-metrics", action="store_true", help="put the handlers' EMF metrics with PutMetricData")
-    add("--log-dir", type=Path, metavar="DIR", help="write each function's log lines here")
+    add("--log-dir", type=_output_dir, metavar="DIR", help="write each function's log lines here")
     add("--verbose", action="store_true", help="log the runner's decisions (retries, bisections)")
     return run
 
@@ -180,8 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return _demo(args) if args.command == "demo" else _run(args)
-    except ConfigError as exc:
+    except (ConfigError, LocalRunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        print(f"error: cannot use the file{where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: stopped cleanly", file=sys.stderr)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
-from ddbstream.names import is_region, is_role_arn, is_table_name
+from ddbstream.names import is_endpoint_url, is_region, is_role_arn, is_table_name
 from replicator.core.errors import ConfigurationError
 from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
 from replicator.core.schema import (
@@ -84,7 +83,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
     if not is_region(region):
         raise ConfigurationError(f"REPLICA_REGION must be an AWS region such as eu-west-1; got {region!r}")
     endpoint = env.get("REPLICA_ENDPOINT_URL", "").strip() or None
-    if endpoint and (urlparse(endpoint).scheme not in ("http", "https") or not urlparse(endpoint).netloc):
+    if endpoint and not is_endpoint_url(endpoint):
         raise ConfigurationError(f"REPLICA_ENDPOINT_URL must be an http(s) URL; got {endpoint!r}")
     role = env.get("REPLICA_ROLE_ARN", "").strip() or None
     if role and not is_role_arn(role):

@@ -13,6 +13,15 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
+
+from localrun.errors import LocalRunError
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -88,3 +97,32 @@ class AwsClients:
 
     def cloudwatch(self, region: str) -> CloudWatchClient:
         return self.client("cloudwatch", region)
+
+    def probe(self, region: str) -> None:
+        """One request without retries; raises LocalRunError naming the endpoint if it does not answer."""
+        client = self._session.client(
+            "dynamodb",
+            region_name=region,
+            endpoint_url=self.endpoint_url,
+            config=_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1})),
+        )
+        where = (
+            f"the endpoint {self.endpoint_url} (--endpoint-url)" if self.endpoint_url else f"AWS in {region}"
+        )
+        try:
+            client.list_tables(Limit=1)
+        except NoCredentialsError:
+            raise LocalRunError(
+                f"no AWS credentials to reach {where}; against a local endpoint any credentials work: "
+                "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+            ) from None
+        except (EndpointConnectionError, ConnectTimeoutError):
+            raise LocalRunError(
+                f"cannot reach {where}: is the server running? Leave out --endpoint-url to start an "
+                "embedded one"
+            ) from None
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "unknown")
+            raise LocalRunError(f"{where} refused a DynamoDB request ({code})") from None
+        except BotoCoreError as exc:
+            raise LocalRunError(f"{where} did not answer a DynamoDB request ({type(exc).__name__})") from None

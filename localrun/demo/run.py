@@ -115,12 +115,13 @@ class Demo:
         self.run_result = DemoRun()
 
     def run(self) -> DemoRun:
-        self.output.mkdir(parents=True, exist_ok=True)
         cfg = self.cfg
         with _endpoint(self.options.endpoint_url) as url:
             self.run_result.endpoint_url = url
             self.say(f"AWS endpoint: {url} ({'embedded moto server' if self.embedded else 'given'})")
             clients = AwsClients(url, fake_credentials=self.embedded)
+            clients.probe(cfg.source_region)  # a dead endpoint is named at once, not after retries
+            self.output.mkdir(parents=True, exist_ok=True)  # only once the run can start
             deployment = provision(cfg, clients)
             self.say(
                 f"created {cfg.table_name} with its stream in {cfg.source_region} and "

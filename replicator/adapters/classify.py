@@ -14,6 +14,8 @@ from botocore.exceptions import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
     ReadTimeoutError,
 )
 
@@ -87,6 +89,11 @@ def classify(exc: Exception) -> ReplicatorError:
         error: Mapping[str, Any] = exc.response.get("Error", {})
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         return from_code(str(error.get("Code", "")), str(error.get("Message", "")), status)
+    if isinstance(exc, ParamValidationError):
+        # botocore refused to build the request: the same request can never succeed.
+        return ReplicaRejected("the request was refused before it was sent (ParamValidationError)")
+    if isinstance(exc, NoCredentialsError):
+        return AccessDenied("no AWS credentials to write to the replica with (NoCredentialsError)")
     if isinstance(exc, CONNECTION_ERRORS):
         return ReplicaUnavailable(f"no answer from the replica region ({type(exc).__name__})")
     return ReplicaUnavailable(f"unexpected error talking to the replica region ({type(exc).__name__})")

@@ -79,12 +79,15 @@ class BackfillState:
             return cls.fresh(source, replica, total_segments)
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            if raw.get("format") != STATE_FORMAT:
-                raise ValueError("unknown format")
+            if not isinstance(raw, dict) or raw.get("format") != STATE_FORMAT:
+                raise ValueError("not a JSON object of this backfill format")
             segments = {int(s): SegmentProgress(**p) for s, p in raw["segments"].items()}
             state = cls(raw["source"], raw["replica"], int(raw["totalSegments"]), segments)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise StateFileProblem(f"cannot read the state file {str(path)!r}: {exc}") from None
+            raise StateFileProblem(
+                f"the state file {str(path)!r} is not a backfill state file ({exc}); "
+                "name another --state-file, or delete it to start the backfill over"
+            ) from None
         if (state.source, state.replica) != (source, replica):
             raise StateFileProblem(
                 f"the state file {str(path)!r} belongs to a backfill of {state.source} into {state.replica}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -20,13 +21,13 @@ from replicator.cli.check import Checker, CheckOptions
 from replicator.cli.diff import Rules
 from replicator.cli.errors import UsageError
 from replicator.cli.files import write_json
+from replicator.cli.options import Options, writable_file
 from replicator.cli.progress import Progress
-from replicator.cli.redrive import Redriver, queue_region, queue_url
+from replicator.cli.redrive import Redriver, queue_region
 from replicator.cli.repair import Repairer, verified
 from replicator.cli.results import CheckResult, KeyRepair, Status, Verdict
 from replicator.cli.scan import Reader, TokenBucket
-from replicator.cli.sides import Side, TableRef, TableShape, describe, same_keys, ttl_attribute
-from replicator.core.policy import TtlPolicy
+from replicator.cli.sides import Side, TableShape, describe, same_keys, ttl_attribute
 from replicator.handler import Replicator
 from replicator.settings import Settings
 
@@ -61,7 +62,7 @@ class Runtime:
 class Wiring:
     """The two tables, their clients and the replicator's writer, built once per command."""
 
-    args: argparse.Namespace
+    opts: Options
     rt: Runtime
     source: Side = field(init=False)
     replica: Side = field(init=False)
@@ -71,54 +72,43 @@ class Wiring:
     writer: ReplicaWriter = field(init=False)
 
     def __post_init__(self) -> None:
-        a = self.args
-        self.source = Side(
-            TableRef.parse(a.source, "--source"),
-            a.source_endpoint_url or a.endpoint_url,
-            a.source_profile,
-            a.source_role_arn,
-        )
-        self.replica = Side(
-            TableRef.parse(a.replica, "--replica"),
-            a.replica_endpoint_url or a.endpoint_url,
-            a.replica_profile,
-            a.replica_role_arn,
-        )
-        pool = 2 * a.segments + 8
+        o = self.opts
+        self.source = Side(o.source, "source")
+        self.replica = Side(o.replica, "replica")
+        pool = 2 * o.segments + 8
         self.source_db = self.source.dynamodb(max_connections=pool)
         self.replica_db = self.replica.dynamodb(max_connections=pool)
         self.rt.instrument(self.source_db)
         self.rt.instrument(self.replica_db)
-        self.shape = describe(self.source_db, self.source.table, "source")
-        same_keys(self.shape, describe(self.replica_db, self.replica.table, "replica"))
-        state_table = a.state_table or f"{self.replica.table}-replication-state"
-        if a.command != "check" or a.repair:  # only writes need the state table
-            describe(self.replica_db, state_table, "state")
-        tables = ReplicaTables(self.replica.table, state_table, a.tombstone_retention_hours * 3600)
+        self.shape = describe(self.source_db, self.source, self.source.table, "source")
+        same_keys(self.shape, describe(self.replica_db, self.replica, self.replica.table, "replica"))
+        state_table = o.state_table or f"{self.replica.table}-replication-state"
+        if o.writes:  # only writes need the state table
+            describe(self.replica_db, self.replica, state_table, "state")
+        tables = ReplicaTables(self.replica.table, state_table, o.tombstone_retention_hours * 3600)
         self.writer = ReplicaWriter(self.replica_db, tables)
 
     def rules(self, *, with_ttl: bool) -> Rules:
-        a = self.args
-        ttl = getattr(a, "ttl_attribute", None)
+        o = self.opts
+        ttl = o.ttl_attribute
         if with_ttl and ttl is None:
             ttl = ttl_attribute(self.source_db, self.source.table)
         return Rules(
             key_names=self.shape.key_names,
-            excluded=frozenset(a.exclude_attribute),
-            ignored=frozenset(getattr(a, "ignore_attribute", None) or ()),
+            excluded=o.exclude_attributes,
+            ignored=o.ignore_attributes,
             ttl_attribute=ttl or None,
         )
 
     def reader(self, which: str) -> Reader:
-        a = self.args
+        o = self.opts
         client, table = (
             (self.source_db, self.source.table)
             if which == "source"
             else (self.replica_db, self.replica.table)
         )
-        rate = a.max_read_units if a.max_read_units > 0 else None
-        bucket = TokenBucket(rate, sleep=self.rt.sleep)
-        return Reader(client, table, which, bucket, retry_seconds=a.retry_seconds, sleep=self.rt.sleep)
+        bucket = TokenBucket(o.max_read_units, sleep=self.rt.sleep)
+        return Reader(client, table, which, bucket, retry_seconds=o.retry_seconds, sleep=self.rt.sleep)
 
     def progress(self, label: str, fraction: float = 1.0) -> Progress:
         total = self.shape.item_count
@@ -126,16 +116,12 @@ class Wiring:
             self.rt.stderr,
             label=label,
             total=int(total * fraction) or None if total else None,
-            enabled=self.args.progress,
+            enabled=self.opts.progress,
         )
 
 
-def check_options(args: argparse.Namespace) -> CheckOptions:
-    if args.sample is not None and not 0 < args.sample <= 1:
-        raise UsageError(f"--sample must be a fraction in (0, 1]; got {args.sample}")
-    if args.grace_seconds < 0:
-        raise UsageError("--grace-seconds must not be negative")
-    return CheckOptions(args.segments, args.page_size or None, args.sample, args.seed, args.grace_seconds)
+def check_options(opts: Options) -> CheckOptions:
+    return CheckOptions(opts.segments, opts.page_size, opts.sample, opts.seed, opts.grace_seconds)
 
 
 def _checker(w: Wiring, options: CheckOptions) -> Checker:
@@ -159,8 +145,8 @@ def _check_and_repair_all(w: Wiring, options: CheckOptions) -> tuple[CheckResult
         w.reader("source"),
         w.rules(with_ttl=False),
         w.source.table,
-        attempts=w.args.attempts,
-        retry_seconds=w.args.retry_seconds,
+        attempts=w.opts.attempts,
+        retry_seconds=w.opts.retry_seconds,
         sleep=w.rt.sleep,
     )
     repairs = repairer.repair_all(result.differences, workers=options.segments)
@@ -169,31 +155,43 @@ def _check_and_repair_all(w: Wiring, options: CheckOptions) -> tuple[CheckResult
     return result, verified(repairs, verdicts)
 
 
-def check(args: argparse.Namespace, rt: Runtime) -> int:
-    w = Wiring(args, rt)
-    if args.repair:
-        return _check_and_repair(w, args)
-    options = check_options(args)
+def deliver_report(rt: Runtime, path: Path | None, document: Any) -> None:
+    """Write the --json report; when it cannot be written, say so and print it instead.
+
+    The command has done its work by then (a repair has written): its exit code stays its result,
+    and the report is not lost.
+    """
+    if path is None:
+        return
+    try:
+        write_json(path, document)
+    except OSError as exc:
+        rt.warn(f"could not write the report to {str(path)!r} ({exc.strerror or exc}); it follows on stdout")
+        rt.say([json.dumps(document, indent=1, sort_keys=True)])
+
+
+def check(opts: Options, rt: Runtime) -> int:
+    w = Wiring(opts, rt)
+    if opts.repair:
+        return _check_and_repair(w, opts)
+    options = check_options(opts)
     result = _checker(w, options).run(options)
     rt.say(report.check_summary(result))
-    if args.json:
-        write_json(Path(args.json), report.check_document(result))
+    deliver_report(rt, opts.json_path, report.check_document(result))
     return OK if result.consistent else DIFFERENCES
 
 
-def _check_and_repair(w: Wiring, args: argparse.Namespace) -> int:
-    _warn_if_failures_pending(w, getattr(args, "failure_queue", None))
-    result, repairs = _check_and_repair_all(w, check_options(args))
+def _check_and_repair(w: Wiring, opts: Options) -> int:
+    _warn_if_failures_pending(w, opts.failure_queue)
+    result, repairs = _check_and_repair_all(w, check_options(opts))
     w.rt.say(report.check_summary(result) + report.repair_summary(repairs))
-    if args.json:
-        write_json(
-            Path(args.json), {**report.check_document(result), "repairs": report.repair_document(repairs)}
-        )
+    document = {**report.check_document(result), "repairs": report.repair_document(repairs)}
+    deliver_report(w.rt, opts.json_path, document)
     return OK if all(r.status is Status.REPAIRED for r in repairs) else DIFFERENCES
 
 
-def repair(args: argparse.Namespace, rt: Runtime) -> int:
-    return _check_and_repair(Wiring(args, rt), args)
+def repair(opts: Options, rt: Runtime) -> int:
+    return _check_and_repair(Wiring(opts, rt), opts)
 
 
 def _warn_if_failures_pending(w: Wiring, queue: str | None) -> None:
@@ -201,7 +199,7 @@ def _warn_if_failures_pending(w: Wiring, queue: str | None) -> None:
         return
     sqs = w.source.sqs(queue_region(queue, w.source.region))
     w.rt.instrument(sqs)
-    url = queue_url(sqs, queue)
+    url = w.source.queue_url(sqs, queue, "--failure-queue")
     names: Any = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names).get("Attributes", {})
     pending = sum(int(attributes.get(name, 0)) for name in names)
@@ -212,14 +210,21 @@ def _warn_if_failures_pending(w: Wiring, queue: str | None) -> None:
         )
 
 
-def backfill(args: argparse.Namespace, rt: Runtime) -> int:
-    w = Wiring(args, rt)
-    path = Path(args.state_file or f"backfill-{w.source.table}.json")
+def default_state_file(table: str) -> Path:
+    """``backfill-<table>.json`` in the current directory, if a file can be written there."""
+    try:
+        return writable_file(f"backfill-{table}.json")
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"the default --state-file: {exc}; name one with --state-file") from None
+
+
+def backfill(opts: Options, rt: Runtime) -> int:
+    path = opts.state_file or default_state_file(opts.source.ref.table)
+    w = Wiring(opts, rt)
     state = BackfillState.load(
-        path, source=str(w.source.ref), replica=str(w.replica.ref), total_segments=args.segments
+        path, source=str(w.source.ref), replica=str(w.replica.ref), total_segments=opts.segments
     )
     resumed = any(p.pages for p in state.segments.values())
-    rate = args.max_write_units if args.max_write_units > 0 else None
     filler = Backfiller(
         w.reader("source"),
         Reconciler(w.writer),
@@ -227,15 +232,15 @@ def backfill(args: argparse.Namespace, rt: Runtime) -> int:
         w.source.table,
         state,
         path,
-        page_size=args.page_size or None,
-        write_bucket=TokenBucket(rate, sleep=rt.sleep),
+        page_size=opts.page_size,
+        write_bucket=TokenBucket(opts.max_write_units, sleep=rt.sleep),
         on_page=rt.on_page,
         progress=w.progress("backfill"),
-        retry_seconds=args.retry_seconds,
+        retry_seconds=opts.retry_seconds,
         sleep=rt.sleep,
     )
     state.save(path)
-    filler.run(workers=args.segments)
+    filler.run(workers=opts.segments)
     rt.say(
         [
             f"Backfill {'resumed and ' if resumed else ''}finished: {state.total('pages'):,} page(s); "
@@ -247,11 +252,10 @@ def backfill(args: argparse.Namespace, rt: Runtime) -> int:
     return OK if state.total("failed") == 0 else DIFFERENCES
 
 
-def redrive(args: argparse.Namespace, rt: Runtime) -> int:
-    if args.sample is not None:
-        raise UsageError("--sample cannot be used with redrive: an aged-out range may touch any key")
-    w = Wiring(args, rt)
-    sqs = w.source.sqs(args.queue_region or queue_region(args.queue_url, w.source.region))
+def redrive(opts: Options, rt: Runtime) -> int:
+    assert opts.queue is not None  # required by the parser
+    w = Wiring(opts, rt)
+    sqs = w.source.sqs(opts.queue_region or queue_region(opts.queue, w.source.region))
     streams = w.source.streams()
     rt.instrument(sqs)
     rt.instrument(streams)
@@ -260,30 +264,30 @@ def redrive(args: argparse.Namespace, rt: Runtime) -> int:
         replica_region=w.replica.region,
         state_table=w.writer.tables.state,
         endpoint_url=w.replica.endpoint_url,
-        ttl_policy=TtlPolicy(args.ttl_deletes),
-        exclude_attributes=frozenset(args.exclude_attribute),
-        tombstone_retention_hours=args.tombstone_retention_hours,
+        ttl_policy=opts.ttl_deletes,
+        exclude_attributes=opts.exclude_attributes,
+        tombstone_retention_hours=opts.tombstone_retention_hours,
         max_concurrent_writes=16,
     )
     executor = Executor(max_workers=16, min_attempt_seconds=CONNECT_TIMEOUT + READ_TIMEOUT)
     redriver = Redriver(
         sqs,
-        queue_url(sqs, args.queue_url),
+        w.source.queue_url(sqs, opts.queue, "--queue-url"),
         streams,
         Replicator(settings, w.writer, executor),  # only its typed results are read
         w.source.table,
-        visibility_timeout=args.visibility_timeout,
-        max_messages=args.max_messages,
-        wait_seconds=args.wait_seconds,
+        visibility_timeout=opts.visibility_timeout,
+        max_messages=opts.max_messages,
+        wait_seconds=opts.wait_seconds,
     )
     results = [redriver.handle(message) for message in redriver.messages()]
     rt.say(report.redrive_summary(results))
     document: dict[str, Any] = {"messages": report.redrive_document(results)}
     aged = [r for r in results if r.verdict is Verdict.AGED_OUT]
     repaired_all = True
-    if aged and args.repair_aged_out:
+    if aged and opts.repair_aged_out:
         rt.say([f"{len(aged)} range(s) aged out of the stream: repairing the table from the source."])
-        check_result, repairs = _check_and_repair_all(w, check_options(args))
+        check_result, repairs = _check_and_repair_all(w, check_options(opts))
         rt.say(report.check_summary(check_result) + report.repair_summary(repairs))
         document["agedOutRepair"] = {
             **report.check_document(check_result),
@@ -296,7 +300,6 @@ def redrive(args: argparse.Namespace, rt: Runtime) -> int:
         for result in aged:
             redriver.release(result)
         rt.warn(f"{len(aged)} range(s) aged out and were kept (--no-repair-aged-out); run `repair`")
-    if args.json:
-        write_json(Path(args.json), document)
+    deliver_report(rt, opts.json_path, document)
     kept = [r for r in results if r.verdict not in (Verdict.APPLIED, Verdict.AGED_OUT)]
-    return OK if not kept and (not aged or (args.repair_aged_out and repaired_all)) else DIFFERENCES
+    return OK if not kept and (not aged or (opts.repair_aged_out and repaired_all)) else DIFFERENCES

@@ -19,6 +19,10 @@ class TableProblem(CliError):
     """A table does not exist, or the two tables do not have the same key schema."""
 
 
+class AccessProblem(CliError):
+    """A side cannot be reached: no credentials, refused credentials, or an endpoint that does not answer."""
+
+
 class ReadFailed(CliError):
     """Reads kept failing (throttling, errors) beyond the retry budget; nothing was skipped."""
 

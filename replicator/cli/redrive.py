@@ -188,10 +188,3 @@ def queue_region(queue: str, default: str) -> str:
     if queue.startswith("https://sqs."):
         return queue.split(".")[1]
     return default
-
-
-def queue_url(sqs: SQSClient, queue: str) -> str:
-    """A queue URL as given, or looked up from a queue name."""
-    if queue.startswith(("https://", "http://")):
-        return queue
-    return str(sqs.get_queue_url(QueueName=queue)["QueueUrl"])

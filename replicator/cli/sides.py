@@ -9,16 +9,25 @@ with our backoff and our rate limit, so that it is counted and never silently gi
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ProfileNotFound,
+)
 
-from ddbstream.names import is_region, is_role_arn, is_table_name
+from replicator.adapters.classify import DENIED_CODES
 from replicator.adapters.clients import assumed_role_session, replica_client
-from replicator.cli.errors import TableProblem, UsageError
+from replicator.cli.errors import AccessProblem, CliError, TableProblem, UsageError
+from replicator.cli.options import SideOptions, TableRef
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -26,52 +35,55 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
-@dataclass(frozen=True, slots=True)
-class TableRef:
-    region: str
-    table: str
-
-    @classmethod
-    def parse(cls, text: str, option: str) -> TableRef:
-        region, _, table = text.partition("/")
-        if not is_region(region) or not is_table_name(table):
-            raise UsageError(f"{option} must look like REGION/TABLE (e.g. us-east-1/Users); got {text!r}")
-        return cls(region, table)
-
-    def __str__(self) -> str:
-        return f"{self.region}/{self.table}"
+_LOCAL_HINT = (
+    "against a local endpoint any credentials work: "
+    "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Side:
-    """One table and how to reach it."""
+    """One table and how to reach it; every error about reaching it names what the operator typed."""
 
-    ref: TableRef
-    endpoint_url: str | None = None
-    profile: str | None = None
-    role_arn: str | None = None
+    options: SideOptions
+    where: str
+    """"source" or "replica": names the side (and its ``--<side>-*`` options) in messages."""
 
-    def __post_init__(self) -> None:
-        if self.role_arn and not is_role_arn(self.role_arn):
-            raise UsageError(
-                f"a role ARN must look like arn:aws:iam::123456789012:role/NAME; got {self.role_arn!r}"
-            )
+    @property
+    def ref(self) -> TableRef:
+        return self.options.ref
 
     @property
     def table(self) -> str:
-        return self.ref.table
+        return self.options.ref.table
 
     @property
     def region(self) -> str:
-        return self.ref.region
+        return self.options.ref.region
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.options.endpoint_url
+
+    def _endpoint(self) -> str:
+        if self.options.endpoint_url:
+            return f"{self.options.endpoint_url} ({self.options.endpoint_option})"
+        return f"AWS in {self.region}"
 
     def session(self) -> boto3.Session:
+        profile = self.options.profile
         try:
-            base = boto3.Session(profile_name=self.profile, region_name=self.region)
-        except ProfileNotFound:
-            raise UsageError(f"AWS profile {self.profile!r} is not configured (see ~/.aws/config)") from None
-        if self.role_arn:
-            return assumed_role_session(base, self.role_arn, region=self.region)
+            base = boto3.Session(profile_name=profile, region_name=self.region)
+        except ProfileNotFound as exc:
+            name = profile or exc.kwargs.get("profile") or os.environ.get("AWS_PROFILE")
+            given = f"--{self.where}-profile" if profile else "the AWS_PROFILE environment variable"
+            fallback = "" if profile else ", or unset AWS_PROFILE to use the default credentials"
+            raise UsageError(
+                f"the AWS profile {name!r} ({given}) is not configured; list the profiles with "
+                f"`aws configure list-profiles`{fallback}"
+            ) from None
+        if self.options.role_arn:
+            return assumed_role_session(base, self.options.role_arn, region=self.region)
         return base
 
     def dynamodb(self, *, max_connections: int = 16) -> DynamoDBClient:
@@ -92,6 +104,48 @@ class Side:
     def sqs(self, region: str) -> SQSClient:
         return self.session().client("sqs", endpoint_url=self.endpoint_url, config=_config(region))
 
+    def problem(self, exc: Exception, doing: str) -> CliError:
+        """What went wrong reaching this side, as an error the operator can act on (never a value)."""
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", "unknown"))
+            if code in DENIED_CODES or code in ("ExpiredTokenException", "InvalidClientTokenId"):
+                return AccessProblem(
+                    f"{doing}: {self._endpoint()} refused the {self.where} side's credentials ({code}); "
+                    f"check --{self.where}-profile / --{self.where}-role-arn and the IAM permissions"
+                )
+            return AccessProblem(f"{doing}: {self._endpoint()} answered {code}")
+        if isinstance(exc, NoCredentialsError):
+            return AccessProblem(
+                f"{doing}: no AWS credentials for the {self.where} side; set AWS_PROFILE or "
+                f"--{self.where}-profile, or run `aws configure` ({_LOCAL_HINT})"
+            )
+        if isinstance(exc, EndpointConnectionError | ConnectTimeoutError):
+            hint = (
+                "is the local server running? `make demo ARGS=--keep-running` prints the URL of one"
+                if self.options.endpoint_url
+                else "check the network and the region"
+            )
+            return AccessProblem(f"{doing}: cannot reach {self._endpoint()}: {hint}")
+        return AccessProblem(f"{doing}: {type(exc).__name__} talking to {self._endpoint()}")
+
+    def queue_url(self, sqs: SQSClient, queue: str, option: str) -> str:
+        """A queue URL as given, or looked up from a queue name; a missing queue is named."""
+        if queue.startswith(("https://", "http://")):
+            return queue
+        try:
+            return str(sqs.get_queue_url(QueueName=queue)["QueueUrl"])
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if "NonExistentQueue" in code or "QueueDoesNotExist" in code:
+                region = sqs.meta.region_name
+                raise UsageError(
+                    f"the queue {queue!r} ({option}) does not exist in {region}; give its URL or name as "
+                    f"`aws sqs list-queues --region {region}` shows it"
+                ) from None
+            raise self.problem(exc, f"looking up the queue {queue!r} ({option})") from None
+        except BotoCoreError as exc:
+            raise self.problem(exc, f"looking up the queue {queue!r} ({option})") from None
+
 
 def _config(region: str) -> Config:
     return Config(region_name=region, retries={"mode": "standard", "max_attempts": 5})
@@ -109,17 +163,20 @@ class TableShape:
         return tuple(name for name, _ in self.keys)
 
 
-def describe(client: DynamoDBClient, table: str, where: str) -> TableShape:
-    """The table's key schema; a missing table is a :class:`TableProblem` naming it."""
+def describe(client: DynamoDBClient, side: Side, table: str, where: str) -> TableShape:
+    """The table's key schema; a missing table, or a side that cannot be reached, is named."""
     try:
         description: Any = client.describe_table(TableName=table)["Table"]
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
-            raise TableProblem(f"the {where} table {table!r} does not exist in that region") from None
-        raise TableProblem(f"cannot describe the {where} table {table!r}: {code}") from None
+            raise TableProblem(
+                f"the {where} table {table!r} does not exist in {side.region} "
+                f"({side.endpoint_url or 'AWS'}); check --{side.where} and the region"
+            ) from None
+        raise side.problem(exc, f"describing the {where} table {table!r}") from None
     except BotoCoreError as exc:
-        raise TableProblem(f"cannot reach the {where} table {table!r}: {type(exc).__name__}") from None
+        raise side.problem(exc, f"describing the {where} table {table!r}") from None
     types = {a["AttributeName"]: a["AttributeType"] for a in description["AttributeDefinitions"]}
     ordered = sorted(description["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
     keys = tuple((k["AttributeName"], types[k["AttributeName"]]) for k in ordered)

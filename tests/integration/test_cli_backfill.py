@@ -136,7 +136,7 @@ def test_a_state_file_of_another_backfill_is_refused(regions, tmp_path):
     assert "--segments 2" in result.stderr
     state.write_text("{not json")
     result = run_cli("backfill", *OPTIONS, "--state-file", str(state))
-    assert result.code == 2 and "cannot read the state file" in result.stderr
+    assert result.code == 2 and "is not a backfill state file" in result.stderr
 
 
 def test_the_state_file_holds_positions_not_items(regions, tmp_path):

@@ -3,6 +3,8 @@ operator CLI and the deployment configuration."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from ddbstream.names import (
@@ -17,8 +19,7 @@ from ddbstream.names import (
     table_name_from_arn,
 )
 from deployconfig.config import ConfigError, from_context
-from replicator.cli.errors import UsageError
-from replicator.cli.sides import TableRef
+from replicator.cli.options import TableRef, table_ref
 from replicator.core.errors import ConfigurationError
 from replicator.core.schema import MIN_TOMBSTONE_RETENTION_HOURS
 from replicator.settings import from_environ
@@ -221,6 +222,6 @@ def test_the_deployment_uses_the_replicators_tombstone_minimum():
 
 
 def test_the_cli_takes_region_and_table_by_the_same_rules():
-    assert TableRef.parse("eusc-de-east-1/a.b-c", "--source") == TableRef("eusc-de-east-1", "a.b-c")
-    with pytest.raises(UsageError, match="--replica must look like REGION/TABLE"):
-        TableRef.parse("eu-west-1/ab", "--replica")
+    assert table_ref("eusc-de-east-1/a.b-c") == TableRef("eusc-de-east-1", "a.b-c")
+    with pytest.raises(argparse.ArgumentTypeError, match="must look like REGION/TABLE"):
+        table_ref("eu-west-1/ab")

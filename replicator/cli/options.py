@@ -1,0 +1,541 @@
+"""Every option of the operator CLI, and the one place they are validated.
+
+:func:`parse` turns the command line into a frozen :class:`Options` before any AWS call, any read
+and any write: numbers must be in range, endpoints and ARNs well formed, tables REGION/TABLE, and
+the files a command will write must be writable (a report path that is a directory, or in a folder
+that does not exist, is refused up front rather than after a whole scan). A bad value ends the
+command with exit code 2 and one line naming the option and what was typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ddbstream.names import is_endpoint_url, is_region, is_role_arn, is_table_name
+from replicator.core.policy import TtlPolicy
+from replicator.core.schema import (
+    DEFAULT_TOMBSTONE_RETENTION_HOURS,
+    MAX_TOMBSTONE_RETENTION_HOURS,
+    MIN_TOMBSTONE_RETENTION_HOURS,
+)
+
+COMMANDS = ("check", "repair", "backfill", "redrive")
+
+COMMON_EPILOG = """\
+Tables are given as REGION/TABLE. Each side may use its own --*-profile or --*-role-arn (another
+account). --endpoint-url points both sides at a local endpoint (moto server) for testing; any
+credentials work there (export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing).
+See docs/operations.md for the rules that make each command safe while replication is live."""
+
+SUMMARIES = {
+    "check": "Compare the replica with the source and report every confirmed difference.",
+    "repair": "Check, then write the source's current state of every difference into the replica.",
+    "backfill": "Copy what the source held before replication started into the replica (resumable).",
+    "redrive": "Replay the batches named in the replicator's failure queue.",
+}
+
+CHECK_HELP = """\
+Compare the replica with the source: scan both tables in parallel segments, pair items by key,
+ignore the replicator's metadata, excluded (--exclude-attribute) and ignored (--ignore-attribute)
+attributes, and items whose TTL has passed. Every candidate difference is read again on both sides
+with strongly consistent reads after --grace-seconds, so a change still replicating is not reported.
+Differences are classified: missing in replica, extra in replica, different, unreplicable.
+
+exit codes: 0 consistent, 1 differences found (or, with --repair, some could not be repaired), 2 error."""
+
+REPAIR_HELP = """\
+Run a check, then write the source's current state of every confirmed difference into the replica
+with the replicator's compare-and-set rule: a repair never overwrites a newer replicated change
+and never resurrects a deleted item. Run `redrive` first when the failure queue holds messages.
+
+Every repaired key is read again afterwards to verify it.
+
+exit codes: 0 everything repaired and verified (or nothing to repair), 1 some keys could not be
+repaired or still differ, 2 error."""
+
+BACKFILL_HELP = """\
+Copy a source table that already holds data into an empty or partial replica while replication
+runs. Start replication FIRST, then backfill. Items the stream already wrote, or deleted, are left
+alone. Resumable: --state-file records each segment's position (it holds key values) after every page.
+
+exit codes: 0 finished, 1 finished but some items could not be copied, 2 error or interrupted
+(run the same command again to resume)."""
+
+REDRIVE_HELP = """\
+Replay the batches named in the replicator's failure queue: re-read each range from the stream
+and apply it through the replicator's own conditional writes; a message is deleted only when all
+its records were applied, and kept otherwise. Ranges that aged out of the stream are repaired from
+the source by a check and repair of the table (unless --no-repair-aged-out); the JSON report names
+those keys.
+
+exit codes: 0 every message handled, 1 some messages kept (failed records, unknown messages,
+unrepaired aged-out ranges), 2 error."""
+
+HELP = {"check": CHECK_HELP, "repair": REPAIR_HELP, "backfill": BACKFILL_HELP, "redrive": REDRIVE_HELP}
+
+# SQS: long polling waits at most 20 s; a message is hidden for at most 12 hours
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
+MAX_WAIT_SECONDS = 20
+MAX_VISIBILITY_TIMEOUT = 12 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class TableRef:
+    region: str
+    table: str
+
+    def __str__(self) -> str:
+        return f"{self.region}/{self.table}"
+
+
+@dataclass(frozen=True, slots=True)
+class SideOptions:
+    """How to reach one table: its endpoint, profile and role, each as the operator gave them."""
+
+    ref: TableRef
+    endpoint_url: str | None
+    endpoint_option: str
+    """The option the endpoint came from (``--endpoint-url`` or ``--source-endpoint-url``...)."""
+    profile: str | None
+    role_arn: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """A validated command line. Fields a command does not take keep their defaults."""
+
+    command: str
+    source: SideOptions
+    replica: SideOptions
+    state_table: str | None
+    exclude_attributes: frozenset[str]
+    tombstone_retention_hours: int
+    retry_seconds: float
+    segments: int
+    max_read_units: float | None
+    """Read units per second per table; None means no limit."""
+    page_size: int
+    progress: bool | None
+    debug: bool
+    # comparing (check, repair, redrive)
+    ignore_attributes: frozenset[str] = frozenset()
+    ttl_attribute: str | None = None
+    grace_seconds: float = 5.0
+    sample: float | None = None
+    seed: int | None = None
+    json_path: Path | None = None
+    attempts: int = 5
+    repair: bool = False
+    failure_queue: str | None = None
+    # backfill
+    state_file: Path | None = None
+    max_write_units: float | None = None
+    # redrive
+    queue: str | None = None
+    queue_region: str | None = None
+    max_messages: int | None = None
+    wait_seconds: int = 2
+    visibility_timeout: int = 300
+    ttl_deletes: TtlPolicy = TtlPolicy.REPLICATE
+    repair_aged_out: bool = True
+
+    @property
+    def writes(self) -> bool:
+        """Whether the command writes to the replica (and so needs its state table)."""
+        return self.command != "check" or self.repair
+
+
+# -- converters: each names the rule it enforces; argparse adds the option and exits 2 ------------------
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}") from None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number; got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number; got {text!r}")
+    return value
+
+
+def whole_between(low: int, high: int | None = None, why: str = "") -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        value = _whole(text)
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}{why}; got {value}")
+        return value
+
+    return convert
+
+
+def number_at_least(low: float, *, above: bool = False, why: str = "") -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        value = _number(text)
+        if value < low or (above and value == low):
+            bound = f"greater than {low:g}" if above else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"must be {bound}{why}; got {text}")
+        return value
+
+    return convert
+
+
+def fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction greater than 0 and at most 1; got {text}")
+    return value
+
+
+def table_ref(text: str) -> TableRef:
+    region, _, table = text.partition("/")
+    if not is_region(region) or not is_table_name(table):
+        raise argparse.ArgumentTypeError(f"must look like REGION/TABLE (e.g. us-east-1/Users); got {text!r}")
+    return TableRef(region, table)
+
+
+def endpoint_url(text: str) -> str:
+    if not is_endpoint_url(text):
+        raise argparse.ArgumentTypeError(
+            f"must be an http:// or https:// URL such as http://127.0.0.1:4566; got {text!r}"
+        )
+    return text
+
+
+def role_arn(text: str) -> str:
+    if not is_role_arn(text):
+        raise argparse.ArgumentTypeError(f"must look like arn:aws:iam::123456789012:role/NAME; got {text!r}")
+    return text
+
+
+def region(text: str) -> str:
+    if not is_region(text):
+        raise argparse.ArgumentTypeError(f"must be an AWS region such as eu-west-1; got {text!r}")
+    return text
+
+
+def table_name(text: str) -> str:
+    if not is_table_name(text):
+        raise argparse.ArgumentTypeError(
+            f"must be a DynamoDB table name (3-255 letters, digits, '_', '-', '.'); got {text!r}"
+        )
+    return text
+
+
+def attribute_name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name an attribute; got an empty name")
+    return text
+
+
+def writable_file(text: str) -> Path:
+    """A file the command will (over)write: not a directory, in a folder that exists and is writable."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is a directory; give a file name, e.g. {text}/report.json"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder of {text!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into the folder of {text!r}: permission denied")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot overwrite {text!r}: permission denied")
+    return path
+
+
+# -- the parser --------------------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("tables and access")
+    add = group.add_argument
+    add("--source", required=True, type=table_ref, metavar="REGION/TABLE", help="the source table")
+    add("--replica", required=True, type=table_ref, metavar="REGION/TABLE", help="the replica table")
+    add("--endpoint-url", type=endpoint_url, metavar="URL", help="a local endpoint for both sides (testing)")
+    for side in ("source", "replica"):
+        add(
+            f"--{side}-endpoint-url",
+            type=endpoint_url,
+            metavar="URL",
+            help=f"overrides --endpoint-url for the {side}",
+        )
+        add(f"--{side}-profile", metavar="NAME", help=f"AWS profile for the {side} side")
+        add(f"--{side}-role-arn", type=role_arn, metavar="ARN", help=f"a role to assume for the {side} side")
+    add(
+        "--state-table",
+        type=table_name,
+        metavar="TABLE",
+        help="the replicator's state table (default: <replica>-replication-state)",
+    )
+    add(
+        "--exclude-attribute",
+        action="append",
+        default=[],
+        type=attribute_name,
+        metavar="NAME",
+        help="an attribute the replicator does not copy (mirror EXCLUDE_ATTRIBUTES; repeatable)",
+    )
+    low, high = MIN_TOMBSTONE_RETENTION_HOURS, MAX_TOMBSTONE_RETENTION_HOURS
+    add(
+        "--tombstone-retention-hours",
+        metavar="HOURS",
+        type=whole_between(
+            low,
+            high,
+            " hours (tombstones must outlive the stream's 24 hours, or a replayed INSERT could bring a "
+            "deleted item back)",
+        ),
+        default=DEFAULT_TOMBSTONE_RETENTION_HOURS,
+        help=f"as the replicator's setting (default {DEFAULT_TOMBSTONE_RETENTION_HOURS}; {low} to {high}: "
+        "tombstones must outlive the stream's 24 hours)",
+    )
+    add(
+        "--retry-seconds",
+        metavar="SECONDS",
+        type=number_at_least(0, above=True),
+        default=300.0,
+        help="seconds one read or write is retried through throttling before the command fails (default 300)",
+    )
+    add("--debug", action="store_true", help="on an unexpected error, show the traceback")
+
+
+def _scanning(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("scanning")
+    add = group.add_argument
+    add(
+        "--segments",
+        metavar="N",
+        type=whole_between(1, 1000),
+        default=4,
+        help="parallel scan segments / threads (default 4, at most 1000)",
+    )
+    add(
+        "--max-read-units",
+        metavar="UNITS",
+        type=number_at_least(0, why=" (0 means no limit)"),
+        default=200.0,
+        help="read capacity units per second, per table (default 200; 0 = no limit)",
+    )
+    add(
+        "--page-size",
+        metavar="N",
+        type=whole_between(1),
+        default=1000,
+        help="items per Scan request (default 1000; a page also ends at 1 MB)",
+    )
+    add(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on a terminal)",
+    )
+
+
+def _comparing(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("comparing")
+    add = group.add_argument
+    add(
+        "--ignore-attribute",
+        action="append",
+        default=[],
+        type=attribute_name,
+        metavar="NAME",
+        help="a volatile attribute (repeatable)",
+    )
+    add(
+        "--ttl-attribute", type=attribute_name, metavar="NAME", help="default: the source table's TTL setting"
+    )
+    add(
+        "--grace-seconds",
+        metavar="SECONDS",
+        type=number_at_least(0),
+        default=5.0,
+        help="wait before re-reading candidates (default 5)",
+    )
+    add("--sample", type=fraction, metavar="FRACTION", help="check a random fraction of the table, in (0, 1]")
+    add("--seed", metavar="N", type=_whole, help="random seed for --sample (repeatable samples)")
+    add("--json", type=writable_file, metavar="PATH", help="write every difference (keys only) as JSON")
+    add(
+        "--attempts",
+        metavar="N",
+        type=whole_between(1, 100),
+        default=5,
+        help="repair attempts per key on conflicts (default 5)",
+    )
+
+
+def _check_options(parser: argparse.ArgumentParser) -> None:
+    _comparing(parser)
+    parser.add_argument(
+        "--repair", action="store_true", help="repair the confirmed differences (as `repair`)"
+    )
+
+
+def _repair_options(parser: argparse.ArgumentParser) -> None:
+    _comparing(parser)
+    parser.add_argument(
+        "--failure-queue", metavar="URL|NAME", help="warn when this failure queue still holds messages"
+    )
+
+
+def _backfill_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-file",
+        type=writable_file,
+        metavar="PATH",
+        help="progress file, for resuming (default: backfill-<source table>.json)",
+    )
+    parser.add_argument(
+        "--max-write-units",
+        metavar="UNITS",
+        type=number_at_least(0, why=" (0 means no limit)"),
+        default=0.0,
+        help="replica write units per second (estimated; 0 = no limit)",
+    )
+
+
+def _redrive_options(parser: argparse.ArgumentParser) -> None:
+    _comparing(parser)
+    add = parser.add_argument
+    add("--queue-url", required=True, metavar="URL|NAME", help="the failure queue")
+    add(
+        "--queue-region",
+        type=region,
+        metavar="REGION",
+        help="the queue's region (default: from the URL, else the source's)",
+    )
+    add("--max-messages", metavar="N", type=whole_between(1), help="stop after this many messages")
+    add(
+        "--wait-seconds",
+        metavar="SECONDS",
+        type=whole_between(0, MAX_WAIT_SECONDS),
+        default=2,
+        help=f"SQS long-polling wait per receive (default 2, at most {MAX_WAIT_SECONDS})",
+    )
+    add(
+        "--visibility-timeout",
+        metavar="SECONDS",
+        type=whole_between(0, MAX_VISIBILITY_TIMEOUT),
+        default=300,
+        help="seconds a message is held (default 300)",
+    )
+    add(
+        "--ttl-deletes",
+        choices=[policy.value for policy in TtlPolicy],
+        default=TtlPolicy.REPLICATE.value,
+        help="as the replicator's TTL_DELETES",
+    )
+    add(
+        "--repair-aged-out",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check and repair the table when a range aged out of the stream (default on)",
+    )
+
+
+_EXTRA: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "check": _check_options,
+    "repair": _repair_options,
+    "backfill": _backfill_options,
+    "redrive": _redrive_options,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m replicator",
+        description="Operate a DynamoDB stream replica: check, repair, backfill, redrive.",
+        epilog=COMMON_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        command = sub.add_parser(
+            name,
+            help=SUMMARIES[name],
+            description=HELP[name],
+            epilog=COMMON_EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _common(command)
+        _scanning(command)
+        _EXTRA[name](command)
+    return parser
+
+
+def _side(args: argparse.Namespace, side: str) -> SideOptions:
+    own = getattr(args, f"{side}_endpoint_url")
+    return SideOptions(
+        ref=getattr(args, side),
+        endpoint_url=own or args.endpoint_url,
+        endpoint_option=f"--{side}-endpoint-url" if own else "--endpoint-url",
+        profile=getattr(args, f"{side}_profile"),
+        role_arn=getattr(args, f"{side}_role_arn"),
+    )
+
+
+def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Rules between options: argparse exits 2 with the usage line and our message."""
+    if args.command == "redrive" and args.sample is not None:
+        parser.error("--sample cannot be used with redrive: an aged-out range may touch any key")
+    if args.command == "redrive" and not args.queue_url.strip():
+        parser.error("argument --queue-url: must name the failure queue (its URL or its name)")
+    excluded = set(args.exclude_attribute)
+    ignored = set(getattr(args, "ignore_attribute", []))
+    both = sorted(excluded & ignored)
+    if both:
+        parser.error(f"{', '.join(both)} is given both to --exclude-attribute and to --ignore-attribute")
+
+
+def parse(argv: Sequence[str] | None = None) -> Options:
+    """The validated options of one command line; a bad one exits 2 with a message naming it."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _refuse(parser, args)
+    get = args.__dict__.get
+    return Options(
+        command=args.command,
+        source=_side(args, "source"),
+        replica=_side(args, "replica"),
+        state_table=args.state_table,
+        exclude_attributes=frozenset(args.exclude_attribute),
+        tombstone_retention_hours=args.tombstone_retention_hours,
+        retry_seconds=args.retry_seconds,
+        segments=args.segments,
+        max_read_units=args.max_read_units or None,
+        page_size=args.page_size,
+        progress=args.progress,
+        debug=args.debug,
+        ignore_attributes=frozenset(get("ignore_attribute") or ()),
+        ttl_attribute=get("ttl_attribute"),
+        grace_seconds=get("grace_seconds", 5.0),
+        sample=get("sample"),
+        seed=get("seed"),
+        json_path=get("json"),
+        attempts=get("attempts", 5),
+        repair=bool(get("repair")),
+        failure_queue=get("failure_queue"),
+        state_file=get("state_file"),
+        max_write_units=get("max_write_units") or None,
+        queue=get("queue_url"),
+        queue_region=get("queue_region"),
+        max_messages=get("max_messages"),
+        wait_seconds=get("wait_seconds", 2),
+        visibility_timeout=get("visibility_timeout", 300),
+        ttl_deletes=TtlPolicy(get("ttl_deletes", TtlPolicy.REPLICATE.value)),
+        repair_aged_out=get("repair_aged_out", True),
+    )
