@@ -31,7 +31,7 @@ from tests.support.metric_refs import (
 from tests.support.replication import Harness
 from tests.support.usage import UsageModel, malformed_records, windowed
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+pytestmark = pytest.mark.xdist_group("cdk")
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 

@@ -17,8 +17,6 @@ from localrun.demo.run import Demo, DemoOptions
 from localrun.invoke import handlers as parts
 from replicator.core.schema import VERSION_ATTRIBUTE
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(autouse=True)
 def _restore_environment():

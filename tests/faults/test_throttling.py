@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from faultlab.faults import FaultKind, FaultRates
 from faultlab.rig import RigSettings
 from faultlab.sequenced import SequencedSettings
 from faultlab.validate import require_all
-from tests.faults.conftest import running
-
-pytestmark = pytest.mark.slow
+from tests.support.rig import running
 
 BURST = FaultRates(throttle=0.55, server_error=0.35)
 BURST_START, BURST_END = 0.5, 4.0

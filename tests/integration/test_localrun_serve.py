@@ -10,7 +10,7 @@ import pytest
 from localrun.aws.clients import AwsClients
 from localrun.invoke import handlers as parts
 from localrun.serve import ServeOptions, serve
-from tests.integration.conftest import put_items
+from tests.support.aws import put_items
 
 
 def _serve_until(regions, options, expected: int) -> dict[str, int]:

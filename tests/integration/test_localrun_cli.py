@@ -1,4 +1,8 @@
-"""``python -m localrun``: arguments, help, and a clear error when a part of the system is missing."""
+"""``python -m localrun``: arguments, help, and a clear error when a part of the system is missing.
+
+Not a unit test: importing the CLI loads the embedded moto server
+(localrun.demo.run -> localrun.aws.server).
+"""
 
 from __future__ import annotations
 
