@@ -8,11 +8,8 @@ import json
 import logging
 from typing import Any
 
-import pytest
-
 from metrics import handler as entry
 from metrics.emit import MAX_VALUES
-from metrics.errors import SettingsError
 from telemetry import catalogue as c
 from tests.support.consumer import (
     PLATFORMS,
@@ -228,14 +225,3 @@ def test_the_lambda_entry_point_reads_its_environment_and_writes_emf_to_stdout(r
     documents = parse_output(capsys.readouterr().out)
     assert {s.namespace for d in documents for s in d.series} == {"Test/Usage"}
     assert_rate_metrics(totals(documents), model.expected, regions.config.table_name, malformed=0)
-
-
-def test_a_bad_environment_is_a_clear_error_naming_the_variable(monkeypatch):
-    monkeypatch.setenv("SEGMENT_VALUES", "ios")
-    monkeypatch.delenv("SEGMENT_ATTRIBUTE", raising=False)
-    entry._consumer.cache_clear()
-    try:
-        with pytest.raises(SettingsError, match="SEGMENT_VALUES"):
-            entry.handler({"Records": []}, None)
-    finally:
-        entry._consumer.cache_clear()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from metrics import handler as entry
 from metrics.errors import SettingsError
 from metrics.settings import MAX_SEGMENT_VALUES, MAX_TRACKED_ATTRIBUTES, Settings
 from telemetry import catalogue
@@ -82,3 +83,14 @@ def test_invalid_settings_name_the_variable(env, variable, words):
     assert caught.value.variable == variable
     assert variable in str(caught.value)
     assert words in str(caught.value)
+
+
+def test_a_bad_environment_is_a_clear_error_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("SEGMENT_VALUES", "ios")
+    monkeypatch.delenv("SEGMENT_ATTRIBUTE", raising=False)
+    entry._consumer.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match="SEGMENT_VALUES"):
+            entry.handler({"Records": []}, None)
+    finally:
+        entry._consumer.cache_clear()
