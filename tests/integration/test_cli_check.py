@@ -7,16 +7,13 @@ import time
 
 import pytest
 
+from faultlab.faults import FaultInjector
 from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
-from tests.support.faults import FaultInjector
+from tests.support.events import key
 
 COMPARE = ["--ignore-attribute", "last_seen", "--exclude-attribute", "secret"]
 SENTINEL = "SENTINEL-6c1f"  # planted in every item: must never appear in any output
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def item(user, **extra):

@@ -7,16 +7,13 @@ import json
 import boto3
 import pytest
 
+from faultlab.wire import error_response
 from replicator.core import schema
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
-from tests.support.faults import error_response
+from tests.support.events import key
 
 QUEUE = "Users-replication-failures"
 ORDERS = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def item(user, plan):

@@ -9,7 +9,8 @@ from metrics.aggregate import aggregate, attribute_change
 from metrics.settings import Settings
 from metrics.sketch import hash64
 from telemetry.catalogue import ChangeType
-from tests.support.usage import SETTINGS, UsageModel, malformed_records
+from tests.support.events import malformed_records
+from tests.support.usage import SETTINGS, UsageModel
 
 
 def _workload(model: UsageModel) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ddbstream import parse_event
 from metrics.window import WindowState
-from tests.support.usage import UsageModel, malformed_records
+from tests.support.events import malformed_records
+from tests.support.usage import UsageModel
 
 
 def test_take_fresh_skips_everything_at_or_below_the_high_water_mark(regions):

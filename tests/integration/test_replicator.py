@@ -9,19 +9,14 @@ from typing import Any, cast
 import boto3
 import pytest
 
+from faultlab.faults import FaultInjector
 from localrun.aws.tables import create_replica_tables
 from replicator import handler as entry
 from replicator.core import errors, schema
 from telemetry import catalogue
 from tests.support.error_classes import produce_every_error_class
-from tests.support.faults import FaultInjector
+from tests.support.events import key, mark_ttl_delete
 from tests.support.replication import Harness
-
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-
-
-def key(user: str, ts: int = 1) -> dict[str, Any]:
-    return {"user_id": {"S": user}, "timestamp": {"N": str(ts)}}
 
 
 def put(regions, user, ts=1, **attrs):
@@ -139,7 +134,7 @@ def ttl_event(regions, user):
     """A REMOVE read from moto's stream, marked the way DynamoDB marks deletes by its TTL process."""
     delete(regions, user)
     event = regions.tap.read_event()
-    event["Records"][-1]["userIdentity"] = dict(TTL_IDENTITY)
+    mark_ttl_delete(event["Records"][-1])
     return event
 
 

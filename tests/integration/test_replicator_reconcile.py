@@ -7,11 +7,8 @@ import copy
 from replicator.adapters.reconcile import Reconciler
 from replicator.core import schema
 from replicator.core.repair import RepairOutcome, repair_version
+from tests.support.events import key
 from tests.support.replication import Harness, without_metadata
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def source_item(regions, user):

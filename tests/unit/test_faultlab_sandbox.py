@@ -8,6 +8,7 @@ import pytest
 
 from faultlab.faults import FaultRates, SimulatedCrash
 from faultlab.sandbox import FaultySandbox, SandboxFault, SandboxRates
+from tests.support.events import event_of, record
 
 
 def test_rates_are_validated():
@@ -23,7 +24,7 @@ class Context:
 
 
 def batch(*sequences: int) -> dict[str, Any]:
-    return {"Records": [{"dynamodb": {"SequenceNumber": str(s)}} for s in sequences]}
+    return event_of(record(s) for s in sequences)
 
 
 def delivered(handler_calls: list[dict[str, Any]]) -> list[list[str]]:
@@ -60,7 +61,7 @@ def test_the_sandbox_delivers_duplicates_and_out_of_order_batches_before_the_rea
 def test_a_crash_without_requests_to_stop_at_comes_after_the_handler_wrote_its_output():
     calls: list[dict[str, Any]] = []
     sandbox = FaultySandbox(lambda event, ctx: calls.append(event), None, SandboxRates(crash=1.0))
-    with pytest.raises(SimulatedCrash):
+    with pytest.raises(SimulatedCrash, match="crash after the handler returned"):
         sandbox(batch(1), Context("a"))
     assert len(calls) == 1 and sandbox.counts == {SandboxFault.CRASH: 1}
 
