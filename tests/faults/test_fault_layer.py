@@ -58,7 +58,10 @@ def test_the_same_seed_gives_every_request_the_same_fate(client):
 
 def test_a_lost_reply_means_the_write_happened_and_the_caller_saw_a_timeout(client):
     injector = FaultInjector(client, seed=1, rates=FaultRates(lost_reply=1.0), item_table=TABLE)
-    with injector.invocation("req-1") as state, pytest.raises(ReadTimeoutError):
+    with (
+        injector.invocation("req-1") as state,
+        pytest.raises(ReadTimeoutError, match="Read timeout on endpoint URL"),
+    ):
         client.put_item(TableName=TABLE, Item=item(1))
     injector.remove()
     stored = client.get_item(TableName=TABLE, Key={"user_id": {"S": "u1"}, "timestamp": {"N": "1"}})
@@ -69,7 +72,7 @@ def test_a_lost_reply_means_the_write_happened_and_the_caller_saw_a_timeout(clie
 
 def test_a_timeout_before_sending_means_the_write_did_not_happen(client):
     injector = FaultInjector(client, seed=1, rates=FaultRates(timeout=1.0))
-    with pytest.raises(ReadTimeoutError):
+    with pytest.raises(ReadTimeoutError, match="Read timeout on endpoint URL"):
         client.put_item(TableName=TABLE, Item=item(2))
     injector.remove()
     assert "Item" not in client.get_item(
@@ -119,9 +122,9 @@ def test_a_crash_armed_for_an_invocation_stops_it_after_that_many_requests(clien
     with injector.invocation("req-1", crash_after=2) as state:
         client.put_item(TableName=TABLE, Item=item(7))
         client.put_item(TableName=TABLE, Item=item(8))
-        with pytest.raises(SimulatedCrash):
+        with pytest.raises(SimulatedCrash, match="crash before request 3 of the invocation"):
             client.put_item(TableName=TABLE, Item=item(9))
-        with pytest.raises(SimulatedCrash):
+        with pytest.raises(SimulatedCrash, match="crash before request 4 of the invocation"):
             client.put_item(TableName=TABLE, Item=item(10))
     assert state.crashed and state.acknowledged_writes == 2 and injector.injected == {FaultKind.CRASH: 1}
     with injector.invocation("req-2") as later:

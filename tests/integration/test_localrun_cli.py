@@ -27,13 +27,16 @@ def test_the_demo_help_names_every_option():
     assert "exit code" in text
 
 
-def test_arguments_are_checked():
+def test_arguments_are_checked(capsys):
     parser = cli.build_parser()
     assert parser.parse_args(["demo"]).duration == 60.0
-    with pytest.raises(SystemExit):
+    # argparse refuses a bad value with a usage error: exit code 2, the option named on stderr
+    with pytest.raises(SystemExit, match=r"^2$"):
         parser.parse_args(["demo", "--duration", "0"])
-    with pytest.raises(SystemExit):
+    assert "--duration" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match=r"^2$"):
         parser.parse_args(["run", "--function", "everything"])
+    assert "--function" in capsys.readouterr().err
 
 
 def test_a_missing_part_of_the_system_is_named_and_exits_2(monkeypatch, capsys):

@@ -17,5 +17,5 @@ def test_the_dashboards_period_is_kept_for_long_runs_and_shortened_for_short_one
 def test_percentiles_use_the_nearest_rank():
     values = [float(v) for v in range(1, 11)]
     assert (percentile(values, 50), percentile(values, 99), percentile(values, 10)) == (5.0, 10.0, 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no values"):
         percentile([], 50)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from metrics import handler as entry
@@ -77,12 +79,11 @@ def test_lists_are_trimmed_and_other_comes_last():
     ],
 )
 def test_invalid_settings_name_the_variable(env, variable, words):
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(SettingsError, match=re.escape(words)) as caught:
         Settings.from_env(env)
 
     assert caught.value.variable == variable
     assert variable in str(caught.value)
-    assert words in str(caught.value)
 
 
 def test_a_bad_environment_is_a_clear_error_naming_the_variable(monkeypatch):
