@@ -9,13 +9,13 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install venv help test lint typecheck unit demo synth deploy destroy bench bench-quick soak lock clean
+.PHONY: install venv help test lint typecheck unit integration property cdk-tests e2e faults demo synth deploy destroy bench bench-quick soak lock clean
 
 install: $(STAMP)  ## create .venv: the pinned dependencies, and this project (editable: .venv/bin/ddb-replicator)
 	@echo "ready: source $(VENV)/bin/activate (then ddb-replicator --help), or run $(VENV)/bin/ddb-replicator"
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
+	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
 # The project goes in editable and without dependencies (requirements/dev.txt pins them all), so
 # edits take effect at once and the ddb-replicator script exists; reinstalled when pyproject.toml
@@ -47,8 +47,23 @@ lint: $(STAMP)  ## ruff only
 typecheck: $(STAMP)  ## mypy only
 	$(PY) -m mypy
 
-unit: $(STAMP)  ## the fast tests only (no servers, no CDK synth)
+unit: $(STAMP)  ## the unit tier: pure code, no moto, no server, no CDK (under 30 s; prints its time)
 	$(PY) -m pytest tests/unit
+
+integration: $(STAMP)  ## the integration tier: the code against moto's in-process AWS
+	$(PY) -m pytest -n 2 tests/integration
+
+property: $(STAMP)  ## the property tier: Hypothesis state machines over moto
+	$(PY) -m pytest tests/property
+
+cdk-tests: $(STAMP) $(NODE_STAMP)  ## the CDK tier: assertions on the synthesized app
+	$(PY) -m pytest tests/cdk
+
+e2e: $(STAMP)  ## the end-to-end tier: embedded server, demo, benchmarks smoke run
+	$(PY) -m pytest tests/e2e
+
+faults: $(STAMP)  ## the fault-injection tier: scenarios on the fault lab's rig
+	$(PY) -m pytest -n 2 tests/faults
 
 demo: $(STAMP)  ## run the whole system locally: two regions, workload, replication, metrics, dashboards, check
 	$(PY) -m localrun demo $(ARGS)

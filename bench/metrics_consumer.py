@@ -27,8 +27,8 @@ from ddbstream import parse_event
 from ddbstream.lambda_event import lambda_event
 from metrics import handler as entry
 from metrics.settings import from_environ
+from tests.support.events import STREAM_ARN, raw_record
 
-STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000"
 ENVIRONMENT = {
     "METRICS_NAMESPACE": "DynamoDBUsage",
     "USER_ID_ATTRIBUTE": "user_id",
@@ -61,23 +61,20 @@ def stream_records(count: int, *, seed: int = 7) -> list[dict[str, Any]]:
     for i in range(count):
         user, kind = rng.randrange(count // 3 + 1), rng.random()
         old, new = _item(rng, user, i), _item(rng, user, i)
-        body: dict[str, Any] = {
-            "ApproximateCreationDateTime": now - dt.timedelta(seconds=rng.randrange(5)),
-            "Keys": {"user_id": new["user_id"], "timestamp": new["timestamp"]},
-            "SequenceNumber": str(10**20 + i),
-            "SizeBytes": 400,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        }
-        record: dict[str, Any] = {"eventID": str(i), "awsRegion": "us-east-1", "dynamodb": body}
-        if kind < 0.6:
-            record["eventName"], body["NewImage"] = "INSERT", new
-        elif kind < 0.9:
-            record["eventName"], body["NewImage"], body["OldImage"] = "MODIFY", new, old
-        else:
-            record["eventName"], body["OldImage"] = "REMOVE", old
-            if kind >= 0.98:
-                record["userIdentity"] = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
-        out.append(record)
+        created = now - dt.timedelta(seconds=rng.randrange(5))
+        keys = {"user_id": new["user_id"], "timestamp": new["timestamp"]}
+        name = "INSERT" if kind < 0.6 else "MODIFY" if kind < 0.9 else "REMOVE"
+        out.append(
+            raw_record(
+                10**20 + i,
+                name,
+                keys=keys,
+                new_image=None if name == "REMOVE" else new,
+                old_image=None if name == "INSERT" else old,
+                created_at=created,
+                ttl_delete=kind >= 0.98,
+            )
+        )
     return out
 
 

@@ -10,8 +10,8 @@ from cdk.constructs.stream_consumer import ConsumerSettings
 from deployconfig.config import DeploymentConfig
 
 # Exactly what the replicator's writer calls, and nothing more: its TransactWriteItems calls are
-# authorised through these per-item actions. tests/test_replicator_iam.py records every request the
-# replicator makes and checks it against these two lists.
+# authorised through these per-item actions. tests/integration/test_replicator_iam.py records every
+# request the replicator makes and checks it against these two lists.
 REPLICA_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",

@@ -9,7 +9,7 @@ import pytest
 from cdk.constructs.bundling import PYTHON_VERSION, RUNTIME
 from tests.support.cdk_app import Synthesized
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+pytestmark = pytest.mark.xdist_group("cdk")
 
 CPYTHON_TAG = "cpython-" + PYTHON_VERSION.replace(".", "")
 

@@ -11,7 +11,7 @@ from cfnlint.api import ManualArgs, lint
 
 from tests.support.cdk_app import Synthesized
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+pytestmark = pytest.mark.xdist_group("cdk")
 
 VARIANTS = ["cdk_default", "cdk_all_options", "cdk_imported_table"]
 

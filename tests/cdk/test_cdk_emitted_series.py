@@ -20,6 +20,7 @@ from tests.support.cdk_app import Synthesized
 from tests.support.consumer import Run, minute
 from tests.support.emf import parse_output
 from tests.support.error_classes import produce_every_error_class
+from tests.support.events import key, malformed_records, mark_ttl_delete
 from tests.support.metric_refs import (
     EmittedUniverse,
     MetricRef,
@@ -29,11 +30,9 @@ from tests.support.metric_refs import (
     template_refs,
 )
 from tests.support.replication import Harness
-from tests.support.usage import UsageModel, malformed_records, windowed
+from tests.support.usage import UsageModel, windowed
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
-
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+pytestmark = pytest.mark.xdist_group("cdk")
 
 
 def _environment(synthesized: Synthesized, function_name: str) -> dict[str, str]:
@@ -54,38 +53,34 @@ def _refs(synthesized: Synthesized, namespace: str) -> list[MetricRef]:
     ]
 
 
-def _key(user: str) -> dict[str, Any]:
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
-
-
 def _replication_workload(regions: Any, harness: Harness, ttl_skip: Harness) -> None:
     """Inserts, modifies, removes, and every reason a record needs no write."""
     source = regions.source
-    source.put_item(TableName="Users", Item={**_key("alice"), "plan": {"S": "free"}})
-    source.put_item(TableName="Users", Item={**_key("bob")})
+    source.put_item(TableName="Users", Item={**key("alice"), "plan": {"S": "free"}})
+    source.put_item(TableName="Users", Item={**key("bob")})
     source.update_item(
         TableName="Users",
-        Key=_key("alice"),
+        Key=key("alice"),
         UpdateExpression="SET #p = :p",
         ExpressionAttributeNames={"#p": "plan"},
         ExpressionAttributeValues={":p": {"S": "pro"}},
     )
-    source.delete_item(TableName="Users", Key=_key("bob"))
+    source.delete_item(TableName="Users", Key=key("bob"))
     first = regions.tap.read_event()  # alice twice in one batch: one write supersedes the other
     harness.deliver(first)
     harness.deliver(copy.deepcopy(first))  # at-least-once delivery: AlreadyApplied
     # A replay of bob's INSERT after his REMOVE was applied: DeletedLater.
     harness.deliver({"Records": [copy.deepcopy(first["Records"][1])]})
-    source.put_item(TableName="Users", Item={**_key("dave")})
+    source.put_item(TableName="Users", Item={**key("dave")})
     harness.deliver(regions.tap.read_event())  # a plain INSERT
-    source.put_item(TableName="Users", Item={**_key("carol"), "v": {"S": "1"}})
-    source.put_item(TableName="Users", Item={**_key("carol"), "v": {"S": "2"}})
+    source.put_item(TableName="Users", Item={**key("carol"), "v": {"S": "1"}})
+    source.put_item(TableName="Users", Item={**key("carol"), "v": {"S": "2"}})
     older, newer = regions.tap.read()
     harness.deliver({"Records": [newer]})
     harness.deliver({"Records": [older]})  # Stale
-    source.delete_item(TableName="Users", Key=_key("carol"))
+    source.delete_item(TableName="Users", Key=key("carol"))
     ttl_event = regions.tap.read_event()
-    ttl_event["Records"][-1]["userIdentity"] = dict(TTL_IDENTITY)
+    mark_ttl_delete(ttl_event["Records"][-1])
     ttl_skip.deliver(ttl_event)  # TtlPolicy (ttlDeletes=skip)
 
 

@@ -13,7 +13,7 @@ from telemetry import catalogue as c
 from tests.support.cdk_app import Synthesized
 from tests.support.metric_refs import MetricRef, declared_universe, missing, template_refs
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+pytestmark = pytest.mark.xdist_group("cdk")
 
 
 def _all_refs(synthesized: Synthesized) -> list[MetricRef]:

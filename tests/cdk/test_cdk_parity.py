@@ -15,7 +15,7 @@ from localrun.esm.settings import MappingSettings, metrics_mapping, replicator_m
 from localrun.invoke.handlers import replicator_environment
 from tests.support.cdk_app import Synthesized
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+pytestmark = pytest.mark.xdist_group("cdk")
 
 
 def _resources(template: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:

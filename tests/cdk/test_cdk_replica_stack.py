@@ -9,7 +9,7 @@ from aws_cdk.assertions import Match
 
 from tests.support.cdk_app import Synthesized
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+pytestmark = pytest.mark.xdist_group("cdk")
 
 RETAINED = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 PROTECTED = {

@@ -8,7 +8,7 @@ from aws_cdk.assertions import Match
 from replicator.settings import from_environ
 from tests.support.cdk_app import Synthesized
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("cdk")]
+pytestmark = pytest.mark.xdist_group("cdk")
 
 
 def test_source_table_streams_both_images_with_pitr_ttl_and_retention(cdk_default: Synthesized):

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bench.__main__ import BENCHMARKS, main
-
-pytestmark = pytest.mark.slow
 
 
 def test_quick_benchmarks_produce_every_figure(tmp_path, capsys):

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from moto.core.model_instances import model_data
 
 from localrun.aws.clients import AwsClients
 from localrun.aws.deployment import provision
 from localrun.aws.server import EmbeddedServer
-
-pytestmark = pytest.mark.slow
 
 
 def test_the_server_takes_a_free_loopback_port_and_starts_empty(config):

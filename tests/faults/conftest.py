@@ -1,23 +1,17 @@
-"""Fixtures of the fault-injection suite: a fault rig per test, helpers to read what happened."""
+"""Fixtures of the fault-injection tier: a fault rig per test (helpers live in tests/support/rig.py)."""
 
 from __future__ import annotations
 
-import json
 import os
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
 import pytest
 
 from faultlab.rig import FaultRig, RigSettings
-from faultlab.validate import emf_values
-from telemetry import catalogue as c
-from tests.support.streams import StreamTap
-
-RigFactory = Callable[..., FaultRig]
+from tests.support.aws import aws, config, regions  # noqa: F401 (fixtures)
+from tests.support.rig import RigFactory
 
 
 @pytest.fixture(autouse=True)
@@ -40,41 +34,3 @@ def make_rig() -> Iterator[RigFactory]:
     yield build
     for rig in reversed(rigs):
         rig.__exit__(None, None, None)
-
-
-def skip_reasons(rig: FaultRig) -> Counter[str]:
-    """RecordsSkipped by reason over every replicator invocation that answered."""
-    found: Counter[str] = Counter()
-    for seen in rig.replicator_invocations():
-        if seen.failed:
-            continue
-        for reason in c.SkipReason:
-            dims = {c.TABLE: rig.cfg.table_name, c.SKIP_REASON: reason.value}
-            found[reason.value] += round(
-                emf_values(seen.output, rig.cfg.replication_namespace, c.RECORDS_SKIPPED.name, dims)
-            )
-    return +found
-
-
-def failure_log(rig: FaultRig) -> list[dict[str, Any]]:
-    """The replicator's "record not replicated" log lines (errorClass, sequenceNumber, keyHash)."""
-    lines = []
-    for seen in rig.replicator_invocations():
-        for line in seen.output:
-            if line.startswith("{") and '"record not replicated"' in line:
-                lines.append(json.loads(line))
-    return lines
-
-
-@contextmanager
-def running(rig: FaultRig, timeout: float = 60.0) -> Iterator[FaultRig]:
-    """Run both consumers for the block, then drain everything written."""
-    with rig.running():
-        yield rig
-        rig.drain(timeout)
-
-
-def stream_records(rig: FaultRig) -> list[dict[str, Any]]:
-    """Every record of the source table's stream, as GetRecords returns it (nothing annotated)."""
-    tap = StreamTap(rig.clients.streams(rig.cfg.source_region), rig.deployment.stream_arn)
-    return tap.read_raw()

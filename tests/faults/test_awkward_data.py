@@ -6,16 +6,12 @@ import base64
 import json
 from typing import Any
 
-import pytest
-
 from faultlab import payloads
 from faultlab.faults import FaultRates
 from faultlab.rig import RigSettings
 from faultlab.sequenced import SequencedSettings
 from faultlab.validate import require_all, without_metadata
-from tests.faults.conftest import running
-
-pytestmark = pytest.mark.slow
+from tests.support.rig import running
 
 
 def wire(item: dict[str, Any]) -> str:

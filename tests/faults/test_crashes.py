@@ -3,17 +3,13 @@ delivered again (bisected), so writes that landed before the crash are replayed.
 
 from __future__ import annotations
 
-import pytest
-
 from faultlab.faults import FaultKind
 from faultlab.rig import RigSettings
 from faultlab.sandbox import SandboxFault, SandboxRates
 from faultlab.sequenced import SequencedSettings
 from faultlab.validate import require_all
 from localrun.invoke.function import EXIT_ERROR, TIMEOUT_ERROR
-from tests.faults.conftest import running, skip_reasons
-
-pytestmark = pytest.mark.slow
+from tests.support.rig import running, skip_reasons
 
 
 def test_crashes_and_timeouts_mid_batch_converge_without_resurrecting_deleted_items(make_rig):

@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnec
 
 from faultlab.faults import FaultInjector, FaultKind, FaultRates, SimulatedCrash
 from faultlab.ledger import ORIGIN_HEADER
-from faultlab.sandbox import FaultySandbox, SandboxFault, SandboxRates
 
 TABLE = "Users"
 # As the replicator's client: botocore retries nothing, so every injected fault reaches the caller.
@@ -59,7 +58,10 @@ def test_the_same_seed_gives_every_request_the_same_fate(client):
 
 def test_a_lost_reply_means_the_write_happened_and_the_caller_saw_a_timeout(client):
     injector = FaultInjector(client, seed=1, rates=FaultRates(lost_reply=1.0), item_table=TABLE)
-    with injector.invocation("req-1") as state, pytest.raises(ReadTimeoutError):
+    with (
+        injector.invocation("req-1") as state,
+        pytest.raises(ReadTimeoutError, match="Read timeout on endpoint URL"),
+    ):
         client.put_item(TableName=TABLE, Item=item(1))
     injector.remove()
     stored = client.get_item(TableName=TABLE, Key={"user_id": {"S": "u1"}, "timestamp": {"N": "1"}})
@@ -70,7 +72,7 @@ def test_a_lost_reply_means_the_write_happened_and_the_caller_saw_a_timeout(clie
 
 def test_a_timeout_before_sending_means_the_write_did_not_happen(client):
     injector = FaultInjector(client, seed=1, rates=FaultRates(timeout=1.0))
-    with pytest.raises(ReadTimeoutError):
+    with pytest.raises(ReadTimeoutError, match="Read timeout on endpoint URL"):
         client.put_item(TableName=TABLE, Item=item(2))
     injector.remove()
     assert "Item" not in client.get_item(
@@ -120,86 +122,15 @@ def test_a_crash_armed_for_an_invocation_stops_it_after_that_many_requests(clien
     with injector.invocation("req-1", crash_after=2) as state:
         client.put_item(TableName=TABLE, Item=item(7))
         client.put_item(TableName=TABLE, Item=item(8))
-        with pytest.raises(SimulatedCrash):
+        with pytest.raises(SimulatedCrash, match="crash before request 3 of the invocation"):
             client.put_item(TableName=TABLE, Item=item(9))
-        with pytest.raises(SimulatedCrash):
+        with pytest.raises(SimulatedCrash, match="crash before request 4 of the invocation"):
             client.put_item(TableName=TABLE, Item=item(10))
     assert state.crashed and state.acknowledged_writes == 2 and injector.injected == {FaultKind.CRASH: 1}
     with injector.invocation("req-2") as later:
         client.put_item(TableName=TABLE, Item=item(9))
     assert later.acknowledged_writes == 1
     assert seen[:2] == ["fn/req-1", "fn/req-1"] and seen[-1] == "fn/req-2"
-
-
-def test_rates_are_validated():
-    with pytest.raises(ValueError, match="add up to at most 1"):
-        FaultRates(throttle=0.6, server_error=0.6)
-    with pytest.raises(ValueError, match="add up to at most 1"):
-        SandboxRates(crash=-0.1)
-
-
-# -- the sandbox -----------------------------------------------------------------------------------
-
-
-class Context:
-    def __init__(self, request_id: str) -> None:
-        self.aws_request_id = request_id
-
-
-def batch(*sequences: int) -> dict[str, Any]:
-    return {"Records": [{"dynamodb": {"SequenceNumber": str(s)}} for s in sequences]}
-
-
-def delivered(handler_calls: list[dict[str, Any]]) -> list[list[str]]:
-    return [[r["dynamodb"]["SequenceNumber"] for r in event["Records"]] for event in handler_calls]
-
-
-@pytest.mark.parametrize(
-    ("rates", "expected"),
-    [
-        pytest.param(
-            SandboxRates(duplicate=1.0), [["1", "2"], ["1", "2"], ["3", "4"], ["3", "4"]], id="duplicate"
-        ),
-        pytest.param(
-            SandboxRates(newer_first=1.0), [["2"], ["1", "2"], ["4"], ["3", "4"]], id="newer-half-first"
-        ),
-        pytest.param(SandboxRates(replay=1.0), [["1", "2"], ["1", "2"], ["3", "4"]], id="old-batch-replayed"),
-    ],
-)
-def test_the_sandbox_delivers_duplicates_and_out_of_order_batches_before_the_real_one(rates, expected):
-    calls: list[dict[str, Any]] = []
-
-    def handler(event, ctx):
-        calls.append(event)
-        return {"ok": 1}
-
-    sandbox = FaultySandbox(handler, None, rates, seed=1)
-    assert sandbox(batch(1, 2), Context("a")) == {"ok": 1}
-    assert sandbox(batch(3, 4), Context("b")) == {"ok": 1}
-    assert delivered(calls) == expected
-    assert [d.sequences for d in sandbox.deliveries] == [("1", "2"), ("3", "4")]
-    assert sum(d.extra_records for d in sandbox.deliveries) == sum(map(len, expected)) - 4
-
-
-def test_a_crash_without_requests_to_stop_at_comes_after_the_handler_wrote_its_output():
-    calls: list[dict[str, Any]] = []
-    sandbox = FaultySandbox(lambda event, ctx: calls.append(event), None, SandboxRates(crash=1.0))
-    with pytest.raises(SimulatedCrash):
-        sandbox(batch(1), Context("a"))
-    assert len(calls) == 1 and sandbox.counts == {SandboxFault.CRASH: 1}
-
-
-def test_a_timeout_hangs_past_the_function_timeout_after_the_handler_is_done():
-    waits: list[float] = []
-    sandbox = FaultySandbox(
-        lambda event, ctx: {"late": True},
-        None,
-        SandboxRates(timeout=1.0),
-        timeout_seconds=2.0,
-        sleep=waits.append,
-    )
-    assert sandbox(batch(1), Context("a")) == {"late": True}
-    assert waits == [2.5] and sandbox.counts == {SandboxFault.TIMEOUT: 1}
 
 
 def test_an_injected_error_is_not_also_applied_by_the_in_process_mock(regions):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from faultlab.faults import FaultKind, FaultRates
 from faultlab.rig import RigSettings
 from faultlab.sequenced import SequencedSettings
 from faultlab.validate import require_all
-from tests.faults.conftest import failure_log, running, skip_reasons
-
-pytestmark = pytest.mark.slow
+from tests.support.rig import failure_log, running, skip_reasons
 
 
 def test_a_retry_after_a_lost_reply_is_recognised_as_already_applied(make_rig):

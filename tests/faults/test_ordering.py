@@ -3,29 +3,9 @@ ones, the newer half of a batch before the older half (v3 before v2)."""
 
 from __future__ import annotations
 
-import pytest
-
-from faultlab.rig import FaultRig, RigSettings
-from faultlab.sandbox import SandboxFault, SandboxRates
-from faultlab.sequenced import SequencedSettings, SequencedWorkload
 from faultlab.validate import require_all
-from tests.faults.conftest import running, skip_reasons
-
-pytestmark = pytest.mark.slow
-
-REORDERING = SandboxRates(duplicate=0.25, replay=0.25, newer_first=0.25)
-
-
-def reordered_run(make_rig) -> tuple[FaultRig, SequencedWorkload]:
-    """150 writes over 8 keys in batches of 10, three quarters of them delivered out of order or twice,
-    then, after everything, the oldest batch delivered once more (a late redrive)."""
-    rig = make_rig(RigSettings(seed=61, batch_size=10, sandbox=REORDERING))
-    workload = rig.workload(SequencedSettings(keys=8, seed=61))
-    workload.run(150)
-    with running(rig):
-        pass
-    rig.sandbox.replay_oldest(None)
-    return rig, workload
+from tests.support.rig import skip_reasons
+from tests.support.scenarios import REORDERING_FAULTS, reordered_run
 
 
 def test_duplicates_and_older_records_after_newer_ones_leave_the_newer_state(make_rig):
@@ -38,6 +18,3 @@ def test_duplicates_and_older_records_after_newer_ones_leave_the_newer_state(mak
     assert reasons["AlreadyApplied"] > 0 and reasons["Stale"] > 0 and reasons["DeletedLater"] > 0, reasons
     # AND the newer state stayed: replica = source, no key's accepted version ever went backwards
     require_all(rig.problems(workload.model))
-
-
-REORDERING_FAULTS = (SandboxFault.DUPLICATE, SandboxFault.REPLAY, SandboxFault.NEWER_FIRST)

@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from faultlab.faults import FaultKind
-from faultlab.operator import CliRun
-from faultlab.rig import FaultRig, RigSettings
-from faultlab.sequenced import SequencedSettings, SequencedWorkload
 from faultlab.validate import require_all, table_differences
-from tests.faults.conftest import running
-
-pytestmark = pytest.mark.slow
-
-
-def outage_run(make_rig) -> tuple[FaultRig, SequencedWorkload]:
-    """Writes at 40/s for 5 s over 60 keys; the replica region unreachable from 1 s to 4.5 s: far
-    longer than the retry budget (1 retry of invocations that may write for 0.5 s each)."""
-    rig = make_rig(RigSettings(seed=41, function_timeout=1.5, max_retry_attempts=1))
-    workload = rig.workload(SequencedSettings(keys=60, seed=41))
-    with running(rig):
-        start = rig.injector.clock()
-        rig.injector.outage(start + 1.0, start + 4.5)
-        workload.run(200, rate=40)
-    return rig, workload
-
-
-def redrive(rig: FaultRig, tmp_path: Path) -> CliRun:
-    return rig.redrive(tmp_path / "redrive.json")
+from tests.support.scenarios import outage_run, redrive
 
 
 def test_an_outage_beyond_the_retry_budget_is_recovered_by_redrive_with_nothing_lost(make_rig, tmp_path):

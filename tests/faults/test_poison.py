@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from ddbstream import key_id
 from faultlab import poison
 from faultlab.poison import Poison
 from faultlab.rig import FaultRig, RigSettings
 from faultlab.sequenced import SequencedSettings, SequencedWorkload
 from faultlab.validate import failure_destination_problems, require_all, table_differences
-from tests.faults.conftest import failure_log, running, stream_records
-
-pytestmark = pytest.mark.slow
+from tests.support.rig import failure_log, running, stream_records
 
 RETRIES = 2
 TIMEOUT = 3.0

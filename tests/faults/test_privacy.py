@@ -15,8 +15,6 @@ import logging
 import random
 from typing import Any
 
-import pytest
-
 from faultlab import poison
 from faultlab.faults import FaultRates
 from faultlab.payloads import Sentinels
@@ -25,9 +23,7 @@ from faultlab.rig import RigSettings
 from faultlab.sandbox import SandboxRates
 from faultlab.sequenced import SequencedSettings
 from faultlab.validate import sentinel_hits
-from tests.faults.conftest import running
-
-pytestmark = pytest.mark.slow
+from tests.support.rig import running
 
 POSITIONS = {10: Poison.OVERSIZE, 20: Poison.KEY_TYPE, 30: Poison.MALFORMED, 40: Poison.METADATA}
 OUR_LOGGERS = ("replicator", "metrics", "ddbstream", "telemetry", "localrun")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from faultlab import soak
 from faultlab.soakreport import BEGIN, END, write_section
 
@@ -30,7 +28,6 @@ def test_the_report_section_is_replaced_between_its_markers(tmp_path):
     assert fresh.read_text() == f"{BEGIN}\nfirst\n{END}\n"
 
 
-@pytest.mark.slow
 def test_a_short_soak_run_finds_no_difference_and_writes_its_report(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     report = tmp_path / "reliability.md"

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 from faultlab.faults import FaultKind, FaultRates
 from faultlab.rig import RigSettings
 from faultlab.sequenced import SequencedSettings
 from faultlab.validate import require_all
-from tests.faults.conftest import running
-
-pytestmark = pytest.mark.slow
+from tests.support.rig import running
 
 BURST = FaultRates(throttle=0.55, server_error=0.35)
 BURST_START, BURST_END = 0.5, 4.0
@@ -38,8 +34,10 @@ def test_throttling_and_5xx_bursts_back_off_drop_nothing_and_the_iterator_age_re
     # invocation (a retry loop without backoff makes hundreds of attempts in a second)
     attempts = max(state.max_attempts for state in rig.injector.invocations.values())
     assert 3 <= attempts <= 15
-    # AND the iterator age rose during the burst (records waited 3.5 s) and recovered after it (the
-    # age has 1 s resolution: ApproximateCreationDateTime is rounded down)
+    # AND the iterator age rose during the burst (records waited 3.5 s; the age has 1 s resolution:
+    # ApproximateCreationDateTime is rounded down) and the backlog was worked off after it: the last
+    # batch waited at least 2 s less than the peak. (Relative, not a latency threshold: on a loaded
+    # machine every age grows; the burst's 3.5 s come on top of that only during the burst.)
     ages = [seen.iterator_age_ms for seen in rig.replicator_invocations() if seen.iterator_age_ms is not None]
     assert max(ages) >= 3000, ages
-    assert ages[-1] < 2000, ages
+    assert max(ages) - ages[-1] >= 2000, ages

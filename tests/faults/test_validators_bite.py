@@ -16,10 +16,7 @@ from faultlab.rig import FaultRig
 from faultlab.sequenced import SequencedWorkload
 from faultlab.validate import require
 from replicator.adapters import writer
-from tests.faults.test_ordering import reordered_run
-from tests.faults.test_outage import outage_run, redrive
-
-pytestmark = pytest.mark.slow
+from tests.support.scenarios import outage_run, redrive, reordered_run
 
 BROKEN = [
     pytest.param("attribute_not_exists(#v) OR #v <> :v", "#v <> :v", id="accepts-older-versions"),

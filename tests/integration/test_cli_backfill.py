@@ -6,14 +6,11 @@ import json
 import threading
 
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
+from tests.support.events import key
 from tests.support.replication import scan_all
 
 USERS = [f"user-{n:03d}" for n in range(60)]
 OPTIONS = ["--no-progress", "--retry-seconds", "30", "--page-size", "5"]
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def item(user, plan="free"):

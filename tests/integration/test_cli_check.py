@@ -10,14 +10,11 @@ import pytest
 from faultlab.faults import FaultInjector
 from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
+from tests.support.events import key
 from tests.support.serial import send_serialised
 
 COMPARE = ["--ignore-attribute", "last_seen", "--exclude-attribute", "secret"]
 SENTINEL = "SENTINEL-6c1f"  # planted in every item: must never appear in any output
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def item(user, **extra):

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import boto3
 import pytest
 
 from faultlab.wire import error_response
+from localrun.esm.failure import Condition, failure_message
+from localrun.esm.outcome import UNHANDLED
+from localrun.esm.records import PendingRecord
 from replicator.cli.redrive import Redriver
 from replicator.cli.results import Verdict
 from replicator.core import schema
 from replicator.handler import build_replicator
 from replicator.settings import from_environ
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
+from tests.support.events import key
 from tests.support.replication import BASE_ENV
 from tests.support.serial import serialise
 
 QUEUE = "Users-replication-failures"
 ORDERS = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def item(user, plan):
@@ -43,35 +44,22 @@ def queue(regions):
 
 
 def failure_record(regions, records):
-    """The invocation record Lambda sends to an on-failure destination: a range, not the records."""
+    """The invocation record Lambda sends to an on-failure destination: a range, not the records.
+    Built by the local event source mapping (its shape is checked against AWS's in the unit tier)."""
     streams = boto3.client("dynamodbstreams", region_name="us-east-1")
     (shard,) = streams.describe_stream(StreamArn=regions.stream_arn)["StreamDescription"]["Shards"]
-    return json.dumps(
-        {
-            "requestContext": {
-                "requestId": "316aa6d0-8154-4e4a-9af7-85d5f4a6bc81",
-                "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:Users-replicator",
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": 11,
-            },
-            "responseContext": {
-                "statusCode": 200,
-                "executedVersion": "$LATEST",
-                "functionError": "Unhandled",
-            },
-            "version": "1.0",
-            "timestamp": "2026-11-27T00:13:49.717Z",
-            "DDBStreamBatchInfo": {
-                "shardId": shard["ShardId"],
-                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
-                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": "2026-11-27T00:13:19Z",
-                "approximateArrivalOfLastRecord": "2026-11-27T00:13:19Z",
-                "batchSize": len(records),
-                "streamArn": regions.stream_arn,
-            },
-        }
+    message = failure_message(
+        records=[PendingRecord.from_stream(r, stream_arn=regions.stream_arn) for r in records],
+        condition=Condition.RETRY_ATTEMPTS_EXHAUSTED,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:Users-replicator",
+        request_id="316aa6d0-8154-4e4a-9af7-85d5f4a6bc81",
+        invoke_count=11,
+        function_error=UNHANDLED,
+        shard_id=shard["ShardId"],
+        stream_arn=regions.stream_arn,
+        now=time.time(),
     )
+    return json.dumps(message)
 
 
 def messages_left(sqs, url):

@@ -8,11 +8,8 @@ import boto3
 
 from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
+from tests.support.events import key
 from tests.support.replication import scan_all, without_metadata
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def item(user, plan="free"):

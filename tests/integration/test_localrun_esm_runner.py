@@ -10,8 +10,9 @@ import pytest
 from ddbstream import parse_event
 from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings, StartingPosition
 from localrun.esm.window import MAX_STATE_BYTES
-from tests.integration.conftest import FUNCTION, drive, put_items
+from tests.support.aws import put_items
 from tests.support.esm import Recorder
+from tests.support.mapping import FUNCTION, drive
 
 
 def fast(**settings: Any) -> MappingSettings:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import time
 
 import boto3
-import pytest
 
 from localrun.cloudwatch.emf import Datum
-from localrun.cloudwatch.metrics import MetricsHub, percentile
-from localrun.cloudwatch.render import MetricReader, TimeRange, choose_period, render_all, render_dashboard
+from localrun.cloudwatch.metrics import MetricsHub
+from localrun.cloudwatch.render import MetricReader, TimeRange, render_all, render_dashboard
 from telemetry.dashboards import DASHBOARDS, resolve
 
 TABLE = (("TableName", "Users"),)
@@ -23,19 +22,6 @@ def _datum(
     dims: tuple[tuple[str, str], ...] = TABLE,
 ) -> Datum:
     return Datum(namespace, name, dims, values, "Count", 60, when)
-
-
-def test_the_dashboards_period_is_kept_for_long_runs_and_shortened_for_short_ones():
-    assert choose_period(0, 3600, 60) == 60
-    assert choose_period(0, 60, 60) == 5
-    assert choose_period(0, 5, 60) == 1
-
-
-def test_percentiles_use_the_nearest_rank():
-    values = [float(v) for v in range(1, 11)]
-    assert (percentile(values, 50), percentile(values, 99), percentile(values, 10)) == (5.0, 10.0, 1.0)
-    with pytest.raises(ValueError):
-        percentile([], 50)
 
 
 def test_series_come_from_cloudwatch_and_percentiles_from_the_raw_values(aws, config):

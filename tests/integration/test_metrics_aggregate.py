@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
 from ddbstream import EventName, parse_event
-from ddbstream.values import values_equal
 from metrics.aggregate import aggregate, attribute_change
 from metrics.settings import Settings
 from metrics.sketch import hash64
 from telemetry.catalogue import ChangeType
-from tests.support.usage import SETTINGS, UsageModel, malformed_records
+from tests.support.events import malformed_records
+from tests.support.usage import SETTINGS, UsageModel
 
 
 def _workload(model: UsageModel) -> None:
@@ -91,25 +89,6 @@ def test_without_segments_everything_is_other_and_users_are_still_counted(region
     assert dict(agg.by_segment) == {"other": 5}
     assert agg.users == {"other": {hash64({"S": "u0"}), hash64({"S": "u1"})}}
     assert not agg.attribute_changes
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "equal"),
-    [
-        pytest.param({"N": "1.0"}, {"N": "1"}, True, id="number-by-value"),
-        pytest.param({"N": "1"}, {"S": "1"}, False, id="type-matters"),
-        pytest.param({"SS": ["a", "b"]}, {"SS": ["b", "a"]}, True, id="set-order"),
-        pytest.param({"NS": ["1", "2.0"]}, {"NS": ["2", "1"]}, True, id="number-set"),
-        pytest.param(
-            {"L": [{"S": "a"}, {"S": "b"}]}, {"L": [{"S": "b"}, {"S": "a"}]}, False, id="list-order"
-        ),
-        pytest.param({"M": {"x": {"N": "5"}}}, {"M": {"x": {"N": "5.00"}}}, True, id="nested-map"),
-        pytest.param({"M": {"x": {"N": "5"}}}, {"M": {"y": {"N": "5"}}}, False, id="map-keys"),
-        pytest.param({"B": b"\x00"}, {"B": b"\x01"}, False, id="binary"),
-    ],
-)
-def test_values_equal_follows_dynamodb_semantics(a, b, equal):
-    assert values_equal(a, b) is equal
 
 
 def test_a_modify_without_old_image_reports_no_attribute_change(regions):

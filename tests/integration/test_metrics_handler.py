@@ -8,14 +8,9 @@ import json
 import logging
 from typing import Any
 
-import pytest
-
 from metrics import handler as entry
-from metrics.emit import MAX_VALUES
-from metrics.errors import SettingsError
 from telemetry import catalogue as c
 from tests.support.consumer import (
-    PLATFORMS,
     Run,
     assert_active_users,
     assert_rate_metrics,
@@ -23,7 +18,8 @@ from tests.support.consumer import (
     workload,
 )
 from tests.support.emf import parse_output, totals
-from tests.support.usage import SETTINGS, Expected, UsageModel, malformed_records, windowed
+from tests.support.events import malformed_records
+from tests.support.usage import Expected, UsageModel, windowed
 
 
 def test_one_batch_matches_ground_truth(regions):
@@ -31,6 +27,7 @@ def test_one_batch_matches_ground_truth(regions):
     model = UsageModel(regions.source, regions.config.table_name, regions.tap)
     workload(model, 0, 40)
     event = model.read_event()
+    created = [r["dynamodb"]["ApproximateCreationDateTime"] for r in event["Records"]]
     event["Records"] += malformed_records(regions.stream_arn, 10**23, 3)
     run = Run()
 
@@ -45,9 +42,6 @@ def test_one_batch_matches_ground_truth(regions):
     assert_active_users(series, model.expected, table)
     t = (c.TABLE, table)
     assert sorted(series[(c.ITEM_SIZE.name, (t,))]) == sorted(model.expected.item_sizes)
-    created = [
-        r["dynamodb"]["ApproximateCreationDateTime"] for r in event["Records"] if "SizeBytes" in r["dynamodb"]
-    ]
     assert sorted(series[(c.CHANGE_LAG.name, (t,))]) == sorted(round((run.now - s) * 1000) for s in created)
 
 
@@ -156,37 +150,6 @@ def test_a_batch_of_only_malformed_records_is_counted_not_failed(regions):
     assert series[(c.ACTIVE_USERS.name, ((c.TABLE, regions.config.table_name),))] == [0]
 
 
-def test_a_10000_record_batch_makes_as_many_documents_as_a_small_one(regions):
-    # GIVEN 10,000 inserts by 5,000 users (enough to switch ActiveUsers to the HLL sketch)
-    model = UsageModel(regions.source, regions.config.table_name, regions.tap)
-    model.insert_many(
-        [
-            {"user_id": f"u{i % 5000}", "timestamp": i, "plan": "free", "platform": str(PLATFORMS[i % 4])}
-            for i in range(10_000)
-        ]
-    )
-    big = model.read_event()
-    assert len(big["Records"]) == 10_000
-    run = Run()
-
-    # WHEN it is handled in one invocation, and then its first 100 records alone
-    run(big)
-    run({"Records": big["Records"][:100]})
-
-    # THEN both produce the same, configuration-bounded number of documents within the EMF limits
-    bound = 1 + 3 + len(SETTINGS.segments) + 3 * len(SETTINGS.tracked_attributes) + 1 + len(SETTINGS.segments)
-    assert len(run.documents[0]) == len(run.documents[1]) <= bound
-    for doc in run.documents[0]:
-        assert all(len(s.values) <= MAX_VALUES for s in doc.series)
-    series = run.series(0)
-    t = (c.TABLE, regions.config.table_name)
-    assert series[(c.ITEM_CHANGES.name, (t,))] == [10_000]
-    sizes = series[(c.ITEM_SIZE.name, (t,))]
-    assert (min(sizes), max(sizes)) == (min(model.expected.item_sizes), max(model.expected.item_sizes))
-    (estimate,) = series[(c.ACTIVE_USERS.name, (t,))]
-    assert abs(estimate - 5000) / 5000 < 0.025  # 3 standard errors of the lg_k=14 sketch
-
-
 def test_nothing_of_an_item_reaches_output_or_logs(regions, caplog, capsys):
     # GIVEN items whose every value is a recognisable marker (user ids included)
     model = UsageModel(regions.source, regions.config.table_name, regions.tap)
@@ -225,11 +188,3 @@ def test_the_lambda_entry_point_reads_its_environment_and_writes_emf_to_stdout(r
     documents = parse_output(capsys.readouterr().out)
     assert {s.namespace for d in documents for s in d.series} == {"Test/Usage"}
     assert_rate_metrics(totals(documents), model.expected, regions.config.table_name, malformed=0)
-
-
-def test_a_bad_environment_is_a_clear_error_naming_the_variable(monkeypatch):
-    monkeypatch.setenv("SEGMENT_VALUES", "ios")
-    monkeypatch.delenv("SEGMENT_ATTRIBUTE", raising=False)
-    monkeypatch.setattr(entry, "_handler", None)
-    with pytest.raises(SettingsError, match="SEGMENT_VALUES"):
-        entry.handler({"Records": []}, None)

@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.support.consumer import Run, assert_active_users, assert_rate_metrics, minute, workload
-from tests.support.usage import UsageModel, malformed_records, windowed
+from tests.support.events import malformed_records
+from tests.support.usage import UsageModel, windowed
 
 # (how far back the checkpoint is, how many records the batch holds)
 DELIVERIES = st.lists(st.tuples(st.integers(0, 30), st.integers(1, 25)), max_size=10)

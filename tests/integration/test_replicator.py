@@ -13,16 +13,10 @@ from faultlab.faults import FaultInjector
 from localrun.aws.tables import create_replica_tables
 from replicator import handler as entry
 from replicator.core import errors, schema
-from replicator.core.errors import ConfigurationError
 from telemetry import catalogue
 from tests.support.error_classes import produce_every_error_class
+from tests.support.events import key, mark_ttl_delete
 from tests.support.replication import Harness
-
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-
-
-def key(user: str, ts: int = 1) -> dict[str, Any]:
-    return {"user_id": {"S": user}, "timestamp": {"N": str(ts)}}
 
 
 def put(regions, user, ts=1, **attrs):
@@ -140,7 +134,7 @@ def ttl_event(regions, user):
     """A REMOVE read from moto's stream, marked the way DynamoDB marks deletes by its TTL process."""
     delete(regions, user)
     event = regions.tap.read_event()
-    event["Records"][-1]["userIdentity"] = dict(TTL_IDENTITY)
+    mark_ttl_delete(event["Records"][-1])
     return event
 
 
@@ -438,14 +432,6 @@ def test_the_lambda_entry_point_reads_its_settings_from_the_environment(regions,
     assert response == {"batchItemFailures": []}
     assert regions.replica.scan(TableName="Users")["Count"] == 1
     assert '"RecordsReplicated": 1.0' in capsys.readouterr().out
-
-
-def test_a_bad_setting_fails_the_invocation_naming_the_variable(monkeypatch):
-    monkeypatch.setattr(entry, "_handler", None)
-    monkeypatch.delenv("REPLICA_TABLE_NAME", raising=False)
-    monkeypatch.setenv("REPLICA_REGION", "eu-west-1")
-    with pytest.raises(ConfigurationError, match="REPLICA_TABLE_NAME"):
-        entry.handler({"Records": []}, None)
 
 
 def concrete_error_classes(base: type) -> set[str]:

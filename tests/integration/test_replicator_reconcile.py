@@ -5,24 +5,14 @@ from __future__ import annotations
 import copy
 
 from replicator.adapters.reconcile import Reconciler
-from replicator.core import schema, version
-from replicator.core.repair import RepairOutcome, ReplicaState, repair_version
+from replicator.core import schema
+from replicator.core.repair import RepairOutcome, repair_version
+from tests.support.events import key
 from tests.support.replication import Harness, without_metadata
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def source_item(regions, user):
     return regions.source.get_item(TableName="Users", Key=key(user), ConsistentRead=True).get("Item")
-
-
-def test_repair_version_is_the_highest_known_version():
-    item = {"repl:version": {"S": version.encode(50)}}
-    assert repair_version(ReplicaState(item, version.encode(70)), version.encode(60)) == version.encode(70)
-    assert repair_version(ReplicaState(item, None), version.encode(60)) == version.encode(60)
-    assert repair_version(ReplicaState(None, None), None) == version.ZERO
 
 
 def test_a_missing_item_is_written_above_every_record_already_seen(regions):

@@ -7,14 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from faultlab.faults import FaultInjector
+from tests.support.events import key
 from tests.support.replication import BASE_ENV, Harness
 
 # Deadline reserve (1 s) plus a quarter of a second of retrying (enough on a loaded machine).
 SHORT = 1.25
-
-
-def _key(user: str) -> dict[str, Any]:
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def _fault(status: int, code: str, message: str = "injected") -> Callable[[FaultInjector], Any]:
@@ -45,7 +42,7 @@ def produce_every_error_class(regions: Any, env: dict[str, str] | None = None) -
         lines.extend(harness.log_lines())
         classes.update(harness.metric_classes())
 
-    regions.source.put_item(TableName="Users", Item={**_key("x"), "n": {"N": "1"}})
+    regions.source.put_item(TableName="Users", Item={**key("x"), "n": {"N": "1"}})
     event = regions.tap.read_event()
     for injected in INJECTED.values():
         harness = Harness(regions, env=env, fast_retries=True)

@@ -1,25 +1,24 @@
-"""Helpers shared by the local-runtime tests: records, clocks, collaborators that record calls."""
+"""Helpers shared by the local-runtime tests: pending records, clocks, collaborators that record calls."""
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from localrun.esm.records import PendingRecord
 from localrun.invoke.function import Invocation
+from tests.support.events import STREAM_ARN, raw_record
 
-STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000"
 
-
-def record(seq: int, created_at: float = 1_700_000_000.0, size: int = 100) -> PendingRecord:
-    """A pending record with a chosen sequence number and creation time (for pure rules only)."""
-    text = f"{seq:021d}"
-    event = {
-        "eventName": "INSERT",
-        "dynamodb": {"SequenceNumber": text, "ApproximateCreationDateTime": created_at},
-    }
-    return PendingRecord(text, seq, created_at, event, size)
+def record(seq: int, created_at: float = 1_700_000_000.0, size: int | None = None) -> PendingRecord:
+    """A pending record with a chosen sequence number and creation time (for pure rules only);
+    ``size`` overrides its payload size, for the mapping's 6 MB rule."""
+    pending = PendingRecord.from_stream(
+        raw_record(f"{seq:021d}", "INSERT", created_at=created_at), stream_arn=STREAM_ARN
+    )
+    return pending if size is None else replace(pending, size_bytes=size)
 
 
 def answered(response: Any) -> Invocation:

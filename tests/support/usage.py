@@ -6,8 +6,8 @@ stream, which segment and user it belongs to, which tracked attributes it adds, 
 removes. Tests read the stream (records exactly as Lambda delivers them) and compare what the
 consumer publishes with :class:`Expected`.
 
-Hand-written only what moto cannot produce: TTL deletes (a real REMOVE record from moto, marked
-with DynamoDB's service identity) and malformed records.
+Hand-written only what moto cannot produce (with ``tests.support.events``): TTL deletes (a real
+REMOVE record from moto, marked with DynamoDB's service identity) and malformed records.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from ddbstream import item_size_bytes
 from metrics.settings import Settings
+from tests.support.events import mark_ttl_delete
 from tests.support.streams import StreamTap
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 TRACKED = ("plan", "country")
 SEGMENTS = ("ios", "android", "web")
 SETTINGS = Settings(tracked_attributes=TRACKED, segment_attribute="platform", segment_values=SEGMENTS)
@@ -135,27 +135,8 @@ class UsageModel:
             keys = record["dynamodb"]["Keys"]
             key = (keys["user_id"]["S"], int(keys["timestamp"]["N"]))
             if record["eventName"] == "REMOVE" and key in self._ttl_keys:
-                record["userIdentity"] = dict(TTL_IDENTITY)
+                mark_ttl_delete(record)
         return event
-
-
-def malformed_records(stream_arn: str, first_sequence: int, count: int) -> list[dict[str, Any]]:
-    """Records that fail validation in different ways, each with a sequence number."""
-    shapes: list[dict[str, Any]] = [
-        {"eventName": "INSERT", "dynamodb": {"Keys": {"user_id": {"X": "?"}}}},
-        {"eventName": "UPSERT", "dynamodb": {"Keys": {"user_id": {"S": "u"}}}},
-        {"eventName": "INSERT", "dynamodb": {"Keys": {}}},
-        {
-            "eventName": "MODIFY",
-            "dynamodb": {"Keys": {"user_id": {"S": "u"}}, "NewImage": {"b": {"B": "%%"}}},
-        },
-    ]
-    out = []
-    for i in range(count):
-        record = {**shapes[i % len(shapes)], "eventSourceARN": stream_arn, "eventSource": "aws:dynamodb"}
-        record["dynamodb"] = {**record["dynamodb"], "SequenceNumber": str(first_sequence + i)}
-        out.append(record)
-    return out
 
 
 def windowed(

@@ -86,3 +86,10 @@ def test_the_cli_report_is_pure_formatting_and_loads_no_aws_library():
 )
 def test_each_room_imports_only_what_it_may(package, forbidden):
     assert offenders(package, forbidden) == []
+
+
+def test_tests_share_helpers_through_tests_support_only():
+    # GIVEN every test module, conftest and support module
+    tiers = ("unit", "integration", "property", "cdk", "e2e", "faults")
+    # THEN none imports a test module or a conftest: what two tests share lives in tests/support
+    assert offenders("tests", (*(f"tests.{tier}" for tier in tiers), "tests.conftest")) == []

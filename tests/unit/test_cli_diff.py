@@ -19,6 +19,7 @@ from replicator.cli.diff import (
     compare,
     summarise,
 )
+from tests.support.events import key
 
 RULES = Rules(
     key_names=("user_id", "timestamp"),
@@ -28,10 +29,6 @@ RULES = Rules(
 )
 NOW = 1_800_000_000.0
 VERSION = {"repl:version": {"S": "0" * 39 + "7"}}
-
-
-def key(user):
-    return {"user_id": {"S": user}, "timestamp": {"N": "1"}}
 
 
 def item(user, **attributes):

@@ -22,6 +22,7 @@ from replicator.cli.redrive import RangeStatus, read_range
 from replicator.cli.scan import TokenBucket, estimate_units
 from replicator.core.errors import ConfigurationError
 from replicator.settings import Settings
+from tests.support.events import raw_record
 
 STREAM = "arn:aws:dynamodb:us-east-2:123456789012:table/Users/stream/2019-11-14T00:04:06.388"
 LAMBDA_RECORD = {
@@ -48,7 +49,7 @@ LAMBDA_RECORD = {
 
 @pytest.mark.parametrize("command", ["check", "repair", "backfill", "redrive"])
 def test_each_subcommand_explains_itself_and_its_exit_codes(command, capsys):
-    with pytest.raises(SystemExit) as exited:
+    with pytest.raises(SystemExit, match=r"^0$") as exited:
         main([command, "--help"])
     assert exited.value.code == 0
     text = capsys.readouterr().out
@@ -57,14 +58,14 @@ def test_each_subcommand_explains_itself_and_its_exit_codes(command, capsys):
 
 
 def test_the_top_level_help_lists_the_commands(capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit, match=r"^0$"):  # help exits 0
         main(["--help"])
     text = capsys.readouterr().out
     assert all(name in text for name in ("check", "repair", "backfill", "redrive"))
 
 
 def test_a_missing_option_is_a_usage_error_with_exit_code_2(capsys):
-    with pytest.raises(SystemExit) as exited:
+    with pytest.raises(SystemExit, match=r"^2$") as exited:
         main(["check", "--source", "us-east-1/Users"])
     assert exited.value.code == 2
     assert "--replica" in capsys.readouterr().err
@@ -175,8 +176,9 @@ def test_progress_draws_a_bar_on_a_terminal():
     assert "[###############               ] 50 / ~100 items" in stream.getvalue()
 
 
-def record(sequence):
-    return {"dynamodb": {"SequenceNumber": str(sequence)}}
+def page(*sequences: int) -> list[dict[str, Any]]:
+    """One GetRecords page holding these sequence numbers."""
+    return [raw_record(sequence) for sequence in sequences]
 
 
 class FakeStreams:
@@ -207,25 +209,25 @@ INFO = BatchInfo("shardId-1", "100", "103", STREAM, 4, None)
 
 
 def test_a_range_whose_first_record_is_gone_has_aged_out():
-    assert read_range(fake([[record(102), record(103)]]), INFO) == (RangeStatus.AGED_OUT, [])
+    assert read_range(fake([page(102, 103)]), INFO) == (RangeStatus.AGED_OUT, [])
 
 
 def test_a_range_is_read_across_pages_and_stops_at_its_end():
-    streams = fake([[record(100), record(101)], [], [record(102), record(103), record(104)]])
+    streams = fake([page(100, 101), [], page(102, 103, 104)])
     status, records = read_range(streams, INFO)
     assert status is RangeStatus.COMPLETE
     assert [r["dynamodb"]["SequenceNumber"] for r in records] == ["100", "101", "102", "103"]
 
 
 def test_an_expired_iterator_is_renewed_after_the_last_record_read():
-    streams = fake([[record(100), record(101)], [record(102), record(103)]], expire_once=True)
+    streams = fake([page(100, 101), page(102, 103)], expire_once=True)
     status, records = read_range(streams, INFO)
     assert status is RangeStatus.COMPLETE and len(records) == 4
     assert streams.iterators == [("AT_SEQUENCE_NUMBER", "100"), ("AT_SEQUENCE_NUMBER", "100")]
 
 
 def test_a_range_that_never_reaches_its_end_is_incomplete():
-    status, records = read_range(fake([[record(100)]]), INFO)
+    status, records = read_range(fake([page(100)]), INFO)
     assert status is RangeStatus.INCOMPLETE and len(records) == 1
 
 
@@ -244,7 +246,7 @@ def test_a_tombstone_retention_within_the_streams_24_hours_is_refused(command, h
     argv = [command, "--source", "us-east-1/Users", "--replica", "eu-west-1/Users"]
     extra = ["--queue-url", "q"] if command == "redrive" else []
     # WHEN the command is parsed
-    with pytest.raises(SystemExit) as exited:
+    with pytest.raises(SystemExit, match=r"^2$") as exited:
         main([*argv, *extra, "--tombstone-retention-hours", hours])
     # THEN it stops before touching AWS, naming the option and the rule
     assert exited.value.code == 2

@@ -2,77 +2,28 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
-from ddbstream import EventName, MalformedRecord, item_size_bytes, parse_event, parse_record
-from ddbstream.attributes import item_from_event, item_to_event, key_hash
+from ddbstream import MalformedRecord, item_size_bytes, parse_event, parse_record
+from ddbstream.attributes import item_from_event, item_to_event
+from tests.support.events import record
 
-STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Users/stream/2026-01-01T00:00:00.000"
-
-
-def record(**overrides: Any) -> dict[str, Any]:
-    """A hand-written record, for shapes moto's stream cannot produce."""
-    base: dict[str, Any] = {
-        "eventID": "1",
-        "eventName": "MODIFY",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": STREAM_ARN,
-        "dynamodb": {
-            "ApproximateCreationDateTime": 1700000000,
-            "Keys": {"user_id": {"S": "u1"}, "timestamp": {"N": "1"}},
-            "NewImage": {"user_id": {"S": "u1"}, "timestamp": {"N": "1"}, "plan": {"S": "pro"}},
-            "SequenceNumber": "111",
-            "SizeBytes": 26,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
-    body = overrides.pop("dynamodb", {})
-    base.update(overrides)
-    base["dynamodb"].update(body)
-    return base
-
-
-def test_moto_stream_records_parse_into_typed_views(regions):
-    # GIVEN an insert, a modify and a delete in the source table
-    key = {"user_id": {"S": "u1"}, "timestamp": {"N": "1700000000"}}
-    regions.source.put_item(TableName="Users", Item={**key, "blob": {"B": b"\x00\xff"}})
-    regions.source.put_item(TableName="Users", Item={**key, "blob": {"B": b"\x01"}})
-    regions.source.delete_item(TableName="Users", Key=key)
-    # WHEN the stream records are shaped as Lambda delivers them and parsed
-    batch = parse_event(regions.tap.read_event())
-    # THEN each is a typed record with integer-comparable sequence numbers and decoded binary
-    assert batch.rejected == ()
-    assert [r.event_name for r in batch.records] == [EventName.INSERT, EventName.MODIFY, EventName.REMOVE]
-    assert [r.sequence for r in batch.records] == sorted(r.sequence for r in batch.records)
-    insert, modify, remove = batch.records
-    assert insert.new_image is not None and insert.new_image["blob"] == {"B": b"\x00\xff"}
-    assert modify.old_image is not None and modify.old_image["blob"] == {"B": b"\x00\xff"}
-    assert remove.new_image is None and remove.keys == key
-    assert insert.key_id == remove.key_id and insert.key_hash == key_hash(key)
-    assert insert.table_name == "Users"
-    assert insert.created_at is not None and insert.created_at == int(insert.created_at)
+PLAN = {"plan": {"S": "pro"}}
 
 
 def test_short_sequence_numbers_compare_as_integers():
     # AWS's own sample events use "111"; real ones have 21 to 40 digits.
-    short = parse_record(record(dynamodb={"SequenceNumber": "999"}))
-    long = parse_record(record(dynamodb={"SequenceNumber": "1000"}))
+    short = parse_record(record(999, attributes=PLAN))
+    long = parse_record(record(1000, attributes=PLAN))
     assert short.sequence < long.sequence
     assert short.sequence_number == "999"
 
 
 def test_ttl_delete_is_recognised_by_its_service_identity():
-    ttl = record(
-        eventName="REMOVE",
-        userIdentity={"type": "Service", "principalId": "dynamodb.amazonaws.com"},
-        dynamodb={"NewImage": None},
-    )
-    user = record(eventName="REMOVE", dynamodb={"NewImage": None})
+    ttl = record(111, "REMOVE", ttl_delete=True)
+    user = record(111, "REMOVE")
     assert parse_record(ttl).is_ttl_delete
     assert not parse_record(user).is_ttl_delete
 
@@ -128,7 +79,7 @@ def test_thirty_two_levels_of_nesting_are_accepted_and_thirty_three_are_not():
     ],
 )
 def test_malformed_records_are_rejected_with_a_reason_and_no_values(mutate, reason):
-    raw = copy.deepcopy(record())
+    raw = record(111, attributes=PLAN)
     raw["dynamodb"]["NewImage"]["secret"] = {"S": "SENTINEL-PII"}
     mutate(raw)
     with pytest.raises(MalformedRecord, match=reason) as caught:
@@ -138,9 +89,9 @@ def test_malformed_records_are_rejected_with_a_reason_and_no_values(mutate, reas
 
 
 def test_a_bad_record_is_rejected_alone_and_keeps_its_position_and_sequence_number():
-    good = record(dynamodb={"SequenceNumber": "100"})
-    bad = record(eventName="NOPE", dynamodb={"SequenceNumber": "101"})
-    batch = parse_event({"Records": [good, bad, record(dynamodb={"SequenceNumber": "102"})]})
+    good = record(100, attributes=PLAN)
+    bad = {**record(101, attributes=PLAN), "eventName": "NOPE"}
+    batch = parse_event({"Records": [good, bad, record(102, attributes=PLAN)]})
     assert [r.sequence_number for r in batch.records] == ["100", "102"]
     assert [(r.index, r.sequence_number) for r in batch.rejected] == [(1, "101")]
 
@@ -151,7 +102,7 @@ def test_an_event_without_records_is_an_error():
 
 
 def test_keys_only_records_parse_but_have_no_image_to_replicate():
-    keys_only = parse_record(record(dynamodb={"NewImage": None, "StreamViewType": "KEYS_ONLY"}))
+    keys_only = parse_record(record(111, new_image=None, view_type="KEYS_ONLY"))
     with pytest.raises(MalformedRecord, match="KEYS_ONLY"):
         keys_only.require_new_image()
 

@@ -9,7 +9,8 @@ from localrun.esm.failure import Condition, failure_message
 from localrun.esm.outcome import UNHANDLED, Outcome, Verdict, judge
 from localrun.esm.settings import EsmConfigError, MappingSettings
 from localrun.invoke.function import MARSHAL_ERROR, TIMEOUT_ERROR, Invocation
-from tests.support.esm import STREAM_ARN, answered, raised, record
+from tests.support.esm import answered, raised, record
+from tests.support.events import STREAM_ARN
 
 BATCH = [record(10 + i) for i in range(5)]
 SEQ = [r.sequence_number for r in BATCH]

@@ -14,7 +14,8 @@ from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings
 from localrun.esm.shards import ShardInfo, ready_shards
 from localrun.invoke.capture import OutputRouter
 from localrun.invoke.function import Function
-from tests.support.esm import STREAM_ARN, Recorder
+from tests.support.esm import Recorder
+from tests.support.events import STREAM_ARN, raw_record
 
 
 def test_a_child_waits_for_its_parent_to_finish():
@@ -28,19 +29,9 @@ def test_a_child_whose_parent_was_trimmed_starts_at_once():
 
 
 def _raw(seq: int) -> dict[str, Any]:
-    return {
-        "eventID": str(seq),
-        "eventName": "INSERT",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": dt.datetime.now(dt.UTC),
-            "Keys": {"user_id": {"S": f"u{seq}"}},
-            "NewImage": {"user_id": {"S": f"u{seq}"}},
-            "SequenceNumber": f"{seq:021d}",
-            "SizeBytes": 10,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
+    return raw_record(
+        f"{seq:021d}", "INSERT", keys={"user_id": {"S": f"u{seq}"}}, created_at=dt.datetime.now(dt.UTC)
+    )
 
 
 class SplitStream:

@@ -7,8 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from deployconfig.config import DeploymentConfig
+from deployconfig.config import DeploymentConfig, load
 from tests.support.metric_refs import EmittedUniverse, MetricRef, declared_universe, missing
+
+
+@pytest.fixture
+def config() -> DeploymentConfig:
+    """The deployment configuration from cdk.json (pure: a file read, no AWS)."""
+    return load()
 
 
 def _ref(namespace: str, name: str, **dimensions: str) -> MetricRef:

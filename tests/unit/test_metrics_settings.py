@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from metrics import handler as entry
 from metrics.errors import SettingsError
 from metrics.settings import MAX_SEGMENT_VALUES, MAX_TRACKED_ATTRIBUTES, Settings, from_environ
 from telemetry import catalogue
@@ -76,9 +79,16 @@ def test_lists_are_trimmed_and_other_comes_last():
     ],
 )
 def test_invalid_settings_name_the_variable(env, variable, words):
-    with pytest.raises(SettingsError) as caught:
+    with pytest.raises(SettingsError, match=re.escape(words)) as caught:
         from_environ(env)
 
     assert caught.value.variable == variable
     assert variable in str(caught.value)
-    assert words in str(caught.value)
+
+
+def test_a_bad_environment_is_a_clear_error_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("SEGMENT_VALUES", "ios")
+    monkeypatch.delenv("SEGMENT_ATTRIBUTE", raising=False)
+    monkeypatch.setattr(entry, "_handler", None)
+    with pytest.raises(SettingsError, match="SEGMENT_VALUES"):
+        entry.handler({"Records": []}, None)

@@ -8,12 +8,10 @@ import json
 import pytest
 from datasketches import hll_sketch
 
-from ddbstream import parse_event
 from metrics.aggregate import TableAggregate
 from metrics.errors import WindowStateError
 from metrics.sketch import EXACT_LIMIT, LG_K, DistinctCounter, hash64, union
 from metrics.window import STATE_BUDGET_BYTES, WindowState, read_window
-from tests.support.usage import UsageModel, malformed_records
 
 LAMBDA_STATE_LIMIT = 1024 * 1024
 UNION_RSE = abs(hll_sketch.get_rel_err(True, True, LG_K, 1))  # relative standard error after a union
@@ -124,32 +122,6 @@ def test_state_over_budget_sketches_its_largest_counters_first():
 def test_unreadable_state_is_a_clear_error(raw):
     with pytest.raises(WindowStateError, match="state"):
         WindowState.from_lambda(raw)
-
-
-def test_take_fresh_skips_everything_at_or_below_the_high_water_mark(regions):
-    model = UsageModel(regions.source, regions.config.table_name, regions.tap)
-    for i in range(6):
-        model.put({"user_id": f"u{i}", "timestamp": i})
-    event = model.read_event()
-    event["Records"] += malformed_records(regions.stream_arn, 10**22, 2)
-    first = parse_event({"Records": event["Records"][:3]})
-    everything = parse_event(event)
-    state = WindowState()
-
-    fresh, duplicates = state.take_fresh(first)
-    assert (len(fresh.records), duplicates) == (3, 0)
-    assert state.high_water == first.records[-1].sequence
-
-    # the first three again, plus the rest: only the rest is new
-    fresh, duplicates = state.take_fresh(everything)
-    assert [r.sequence_number for r in fresh.records] == [r.sequence_number for r in everything.records[3:]]
-    assert len(fresh.rejected) == 2
-    assert duplicates == 3
-    assert state.high_water == 10**22 + 1
-
-    # a full redelivery is all duplicates, the malformed ones included
-    fresh, duplicates = state.take_fresh(everything)
-    assert (len(fresh.records), len(fresh.rejected), duplicates) == (0, 0, 8)
 
 
 def test_read_window_parses_lambda_fields():

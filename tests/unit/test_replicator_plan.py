@@ -12,24 +12,13 @@ from replicator.core.errors import ExcludedKeyAttribute, MalformedInput, Metadat
 from replicator.core.plan import Action, plan_batch
 from replicator.core.policy import Policy, TtlPolicy
 from telemetry.catalogue import SkipReason
+from tests.support.events import key, record
 
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
-
-def rec(seq: int, name: str, user: str, **image: Any) -> dict[str, Any]:
-    keys = {"user_id": {"S": user}, "timestamp": {"N": "1"}}
-    body: dict[str, Any] = {
-        "Keys": keys,
-        "SequenceNumber": str(seq),
-        "ApproximateCreationDateTime": 1700000000,
-    }
-    if name != "REMOVE":
-        body["NewImage"] = {**keys, **{k: {"S": v} for k, v in image.items()}}
-    return {
-        "eventName": name,
-        "dynamodb": body,
-        "eventSourceARN": "arn:aws:dynamodb:r:1:table/Users/stream/x",
-    }
+def rec(seq: int, name: str, user: str, **image: str) -> dict[str, Any]:
+    """A Lambda record of ``user``'s item whose new image adds ``image`` as strings."""
+    attributes = {k: {"S": v} for k, v in image.items()}
+    return record(seq, name, keys=key(user), attributes=attributes)
 
 
 def plan(*records: dict[str, Any], policy: Policy | None = None):
@@ -60,7 +49,7 @@ def test_records_are_ordered_by_sequence_number_not_by_position():
 
 
 def test_ttl_deletes_are_skipped_under_the_skip_policy_and_replicated_otherwise():
-    ttl = {**rec(9, "REMOVE", "a"), "userIdentity": TTL_IDENTITY}
+    ttl = record(9, "REMOVE", keys=key("a"), ttl_delete=True)
     skipped = plan(rec(8, "INSERT", "a", v="1"), ttl, policy=Policy(ttl_policy=TtlPolicy.SKIP))
     assert [s.reason for s in skipped.skipped] == [SkipReason.TTL_POLICY]
     assert [w.action for w in skipped.writes] == [Action.PUT]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from replicator import handler as entry
 from replicator.core.errors import ConfigurationError
 from replicator.core.policy import TtlPolicy
 from replicator.settings import from_environ
@@ -57,3 +58,11 @@ def test_all_settings_are_read():
 def test_a_missing_or_invalid_setting_names_the_variable(env, variable):
     with pytest.raises(ConfigurationError, match=variable):
         from_environ(env)
+
+
+def test_a_bad_setting_fails_the_invocation_naming_the_variable(monkeypatch):
+    monkeypatch.setattr(entry, "_handler", None)
+    monkeypatch.delenv("REPLICA_TABLE_NAME", raising=False)
+    monkeypatch.setenv("REPLICA_REGION", "eu-west-1")
+    with pytest.raises(ConfigurationError, match="REPLICA_TABLE_NAME"):
+        entry.handler({"Records": []}, None)

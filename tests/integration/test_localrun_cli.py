@@ -1,4 +1,8 @@
-"""``python -m localrun``: arguments, help, and a clear error when the ``local`` extra is missing."""
+"""``python -m localrun``: arguments, help, and a clear error when the ``local`` extra is missing.
+
+Not a unit test: importing the CLI loads the embedded moto server
+(localrun.demo.run -> localrun.aws.server).
+"""
 
 from __future__ import annotations
 
@@ -31,13 +35,16 @@ def test_the_demo_help_names_every_option():
     assert "exit code" in text
 
 
-def test_arguments_are_checked():
+def test_arguments_are_checked(capsys):
     parser = cli.build_parser()
     assert parser.parse_args(["demo"]).duration == 60.0
-    with pytest.raises(SystemExit):
+    # argparse refuses a bad value with a usage error: exit code 2, the option named on stderr
+    with pytest.raises(SystemExit, match=r"^2$"):
         parser.parse_args(["demo", "--duration", "0"])
-    with pytest.raises(SystemExit):
+    assert "--duration" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match=r"^2$"):
         parser.parse_args(["run", "--function", "everything"])
+    assert "--function" in capsys.readouterr().err
 
 
 def test_without_the_local_extra_the_runtime_says_how_to_install_it():

@@ -1,0 +1,7 @@
+"""Fixtures of the CDK tier: the app synthesized once per session (and moto, for the tests that run
+the handlers to compare what they emit with what the dashboards query)."""
+
+from __future__ import annotations
+
+from tests.support.aws import aws, config, regions  # noqa: F401 (fixtures)
+from tests.support.cdk_app import cdk_all_options, cdk_default, cdk_imported_table  # noqa: F401 (fixtures)
