@@ -14,10 +14,6 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.slow
-
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {"ddbstream", "telemetry", "deployconfig", "replicator", "metrics", "localrun"}
 # Not part of the source: copying them would be slow (node_modules) or could leak stale build

@@ -16,7 +16,12 @@ from moto import mock_aws
 from deployconfig.config import DeploymentConfig
 from deployconfig.config import load as load_config
 from localrun.aws.tables import create_replica_tables, create_source_table
+from tests.support.serial import serialise_every_request
 from tests.support.streams import StreamTap
+
+# Every tier that uses in-process moto imports this module: from here on its requests are
+# serialised, as DynamoDB's per-item isolation would make them (see tests/support/serial.py).
+serialise_every_request()
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
