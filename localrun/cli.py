@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ddbstream.names import is_endpoint_url
 from deployconfig.config import ConfigError
 from deployconfig.config import load as load_config
 from localrun.aws.clients import AwsClients
@@ -19,6 +18,7 @@ from localrun.errors import LocalRunError
 from localrun.esm import StartingPosition
 from localrun.invoke import handlers as parts
 from localrun.serve import ServeOptions, serve
+from replicator.cli.options import endpoint_url, writable_file
 
 DEMO_HELP = """\
 Run the whole system on this machine: an embedded AWS (a moto server on a free loopback port) with
@@ -56,14 +56,6 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     return parse
 
 
-def _endpoint_url(text: str) -> str:
-    if not is_endpoint_url(text):
-        raise argparse.ArgumentTypeError(
-            f"must be an http:// or https:// URL such as http://127.0.0.1:5000; got {text!r}"
-        )
-    return text
-
-
 def _output_dir(text: str) -> Path:
     """A folder the run may create and write into: checked before anything starts."""
     path = Path(text).expanduser()
@@ -72,17 +64,6 @@ def _output_dir(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{str(existing)!r} is a file, so {text!r} cannot be a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"cannot write into {str(existing)!r}: permission denied")
-    return path
-
-
-def _writable_file(text: str) -> Path:
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name")
-    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
-        raise argparse.ArgumentTypeError(
-            f"cannot write {text!r}: its folder does not exist or is not writable"
-        )
     return path
 
 
@@ -109,7 +90,7 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     add(
         "--endpoint-url",
-        type=_endpoint_url,
+        type=endpoint_url,
         metavar="URL",
         help="use this endpoint instead of starting a moto server (with your AWS credentials; any "
         "value works for moto)",
@@ -129,7 +110,7 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="consume the stream outside Lambda", description=RUN_HELP)
     add = run.add_argument
-    add("--endpoint-url", type=_endpoint_url, metavar="URL", help="an endpoint instead of real AWS")
+    add("--endpoint-url", type=endpoint_url, metavar="URL", help="an endpoint instead of real AWS")
     add(
         "--function",
         action="append",
@@ -138,7 +119,7 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     add(
         "--checkpoints",
-        type=_writable_file,
+        type=writable_file,
         default=Path(".localrun-checkpoints.json"),
         metavar="FILE",
         help="per-shard checkpoints, kept across restarts (.localrun-checkpoints.json)",

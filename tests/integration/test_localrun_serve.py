@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -11,6 +12,14 @@ from localrun.aws.clients import AwsClients
 from localrun.invoke import handlers as parts
 from localrun.serve import ServeOptions, serve
 from tests.support.aws import put_items
+
+
+def _checkpointed(path) -> set[str]:
+    """The sequence numbers the checkpoint file has recorded, one per shard of every mapping."""
+    if not path.exists():
+        return set()
+    mappings = json.loads(path.read_text())["mappings"]
+    return {entry.get("sequenceNumber") for shards in mappings.values() for entry in shards.values()}
 
 
 def _serve_until(regions, options, expected: int) -> dict[str, int]:
@@ -30,9 +39,13 @@ def _serve_until(regions, options, expected: int) -> dict[str, int]:
         )
     )
     worker.start()
+    # Done means replicated *and* checkpointed: stopping between the two would rightly make the next
+    # run deliver the batch again (at least once), and the counts below would differ.
+    last = max((record["dynamodb"]["SequenceNumber"] for record in regions.tap.read_raw()), key=int)
     deadline = time.monotonic() + 120  # a bound on waiting for the outcome, not a speed check
     while time.monotonic() < deadline:
-        if len(regions.replica.scan(TableName="Users")["Items"]) >= expected:
+        replicated = len(regions.replica.scan(TableName="Users")["Items"]) >= expected
+        if replicated and last in _checkpointed(options.checkpoints):
             break
         time.sleep(0.1)
     stop.set()
