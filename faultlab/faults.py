@@ -124,12 +124,7 @@ class FaultInjector:
         origin: str = "",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        forward_to: Callable[..., Any] | None = None,
     ) -> None:
-        """``forward_to`` is the ``before-send`` handler that answers for the server on ``client``
-        when no fault does: moto's in-process mock by default (it answers nothing over HTTP, and the
-        request is then sent). A client whose mock handler was replaced by another, such as one that
-        serialises requests to moto, passes that replacement here."""
         self.operations = operations
         self.seed = seed
         self.rates = rates
@@ -155,7 +150,7 @@ class FaultInjector:
         # would act as a lost reply). The mock's handler is therefore taken off this client and
         # called by ours only when no fault answers. Over HTTP (the embedded server) the mock is
         # not active and the request is sent as usual.
-        self._moto = forward_to if forward_to is not None else _moto_stubber()
+        self._moto = _moto_stubber()
         if self._moto is not None:
             client.meta.events.unregister("before-send", self._moto)
         client.meta.events.register("before-send.dynamodb", self._before_send)

@@ -11,7 +11,6 @@ from faultlab.faults import FaultInjector
 from replicator.core import schema, version
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
 from tests.support.events import key
-from tests.support.serial import send_serialised
 
 COMPARE = ["--ignore-attribute", "last_seen", "--exclude-attribute", "secret"]
 SENTINEL = "SENTINEL-6c1f"  # planted in every item: must never appear in any output
@@ -149,9 +148,7 @@ def test_throttled_scans_are_retried_never_dropped(regions, tmp_path):
 
     def throttle(client):
         scans = frozenset({"Scan"})
-        injectors.append(
-            FaultInjector(client, operations=scans, forward_to=send_serialised).throttle_first(5)
-        )
+        injectors.append(FaultInjector(client, operations=scans).throttle_first(5))
 
     report = tmp_path / "diff.json"
     result = run_cli("check", *FAST, "--page-size", "7", "--json", str(report), instrument=throttle)
@@ -165,9 +162,7 @@ def test_throttled_scans_are_retried_never_dropped(regions, tmp_path):
 def test_throttling_that_never_ends_fails_with_a_clear_error(regions):
     def throttle(client):
         scans = frozenset({"Scan"})
-        FaultInjector(client, operations=scans, forward_to=send_serialised).fail_always(
-            400, "ThrottlingException"
-        )
+        FaultInjector(client, operations=scans).fail_always(400, "ThrottlingException")
 
     result = run_cli(
         "check", "--grace-seconds", "0", "--retry-seconds", "0.2", "--no-progress", instrument=throttle

@@ -21,7 +21,6 @@ from replicator.settings import from_environ
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
 from tests.support.events import key
 from tests.support.replication import BASE_ENV
-from tests.support.serial import serialise
 
 QUEUE = "Users-replication-failures"
 ORDERS = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders"
@@ -165,7 +164,7 @@ def test_redrive_learns_error_classes_from_the_typed_report_without_reading_outp
     )
     sqs.send_message(QueueUrl=url, MessageBody=failure_record(regions, regions.tap.read_raw()))
     # AND a replicator that can write no log line: its output refuses writes, its Lambda path is off
-    replicator = build_replicator(from_environ(BASE_ENV), out=RefusedOutput(), instrument=serialise)
+    replicator = build_replicator(from_environ(BASE_ENV), out=RefusedOutput())
     monkeypatch.setattr(replicator, "handle", refused_handle)
     streams = boto3.client("dynamodbstreams", region_name="us-east-1")
     redriver = Redriver(sqs, url, streams, replicator, "Users", wait_seconds=0)

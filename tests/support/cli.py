@@ -9,7 +9,6 @@ from typing import Any
 from faultlab.operator import CliRun, run_operator
 from replicator.cli.commands import Runtime
 from tests.support.replication import BASE_ENV, Harness
-from tests.support.serial import serialise
 
 TABLES = ["--source", "us-east-1/Users", "--replica", "eu-west-1/Users"]
 FAST = ["--grace-seconds", "0", "--retry-seconds", "30", "--no-progress"]
@@ -24,14 +23,9 @@ def run_cli(
     tables: Sequence[str] = TABLES,
     clock: Callable[[], float] | None = None,
 ) -> CliRun:
-    def instrumented(client: Any) -> None:
-        serialise(client)
-        if instrument is not None:
-            instrument(client)
-
-    runtime = Runtime(
-        sleep=lambda _: None, grace_wait=grace_wait or (lambda _: None), instrument=instrumented
-    )
+    runtime = Runtime(sleep=lambda _: None, grace_wait=grace_wait or (lambda _: None))
+    if instrument is not None:
+        runtime.instrument = instrument
     if on_page is not None:
         runtime.on_page = on_page
     if clock is not None:
@@ -40,11 +34,8 @@ def run_cli(
 
 
 def live_harness(regions: Any, **env: str) -> Harness:
-    """A replicator on the test regions whose requests, like the test's own, are serialised."""
-    harness = Harness(regions, env={**BASE_ENV, **env})
-    for client in (harness.replicator.writer.client, regions.source, regions.replica, regions.tap._client):
-        serialise(client)
-    return harness
+    """A replicator on the test regions (moto's requests are serialised for every client)."""
+    return Harness(regions, env={**BASE_ENV, **env})
 
 
 def deliver_all(harness: Harness, regions: Any) -> None:

@@ -23,21 +23,6 @@ from moto.core.models import botocore_stubber
 _LOCK = threading.RLock()
 
 
-def send_serialised(**kwargs: Any) -> Any:
-    """moto's in-process request handler, one request at a time."""
-    with _LOCK:
-        return botocore_stubber(**kwargs)
-
-
-def serialise(client: Any) -> Any:
-    # botocore calls every before-send handler (the first response wins), so moto's own handler is
-    # replaced on this client, not merely preceded: otherwise each request would run twice.
-    client.meta.events.unregister("before-send", botocore_stubber)
-    client.meta.events.unregister("before-send", send_serialised)  # serialising twice is harmless
-    client.meta.events.register("before-send", send_serialised)
-    return client
-
-
 def serialise_every_request() -> None:
     """Every in-process moto request, from any client and thread, one at a time (idempotent)."""
     stubber = type(botocore_stubber)
