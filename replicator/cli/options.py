@@ -13,11 +13,12 @@ import argparse
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from ddbstream.names import is_endpoint_url, is_region, is_role_arn, is_table_name
-from replicator.core.policy import TtlPolicy
+from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
 from replicator.core.schema import (
     DEFAULT_TOMBSTONE_RETENTION_HOURS,
     MAX_TOMBSTONE_RETENTION_HOURS,
@@ -150,6 +151,13 @@ class Options:
         return self.command != "check" or self.repair
 
 
+_FIELDS = frozenset(field.name for field in fields(Options))
+DEFAULTS: dict[str, Any] = {
+    field.name: field.default for field in fields(Options) if field.default is not MISSING
+}
+"""The defaults of the options some commands do not take: the parser's defaults are these too."""
+
+
 # -- converters: each names the rule it enforces; argparse adds the option and exits 2 ------------------
 
 
@@ -234,6 +242,13 @@ def table_name(text: str) -> str:
     return text
 
 
+def ttl_policy(text: str) -> TtlPolicy:
+    try:
+        return TtlPolicy(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be one of {TTL_POLICY_CHOICES}; got {text!r}") from None
+
+
 def attribute_name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must name an attribute; got an empty name")
@@ -283,6 +298,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--exclude-attribute",
+        dest="exclude_attributes",
         action="append",
         default=[],
         type=attribute_name,
@@ -350,6 +366,7 @@ def _comparing(parser: argparse.ArgumentParser) -> None:
     add = group.add_argument
     add(
         "--ignore-attribute",
+        dest="ignore_attributes",
         action="append",
         default=[],
         type=attribute_name,
@@ -363,18 +380,24 @@ def _comparing(parser: argparse.ArgumentParser) -> None:
         "--grace-seconds",
         metavar="SECONDS",
         type=number_at_least(0),
-        default=5.0,
-        help="wait before re-reading candidates (default 5)",
+        default=DEFAULTS["grace_seconds"],
+        help=f"wait before re-reading candidates (default {DEFAULTS['grace_seconds']:g})",
     )
     add("--sample", type=fraction, metavar="FRACTION", help="check a random fraction of the table, in (0, 1]")
     add("--seed", metavar="N", type=_whole, help="random seed for --sample (repeatable samples)")
-    add("--json", type=writable_file, metavar="PATH", help="write every difference (keys only) as JSON")
+    add(
+        "--json",
+        dest="json_path",
+        type=writable_file,
+        metavar="PATH",
+        help="write every difference (keys only) as JSON",
+    )
     add(
         "--attempts",
         metavar="N",
         type=whole_between(1, 100),
-        default=5,
-        help="repair attempts per key on conflicts (default 5)",
+        default=DEFAULTS["attempts"],
+        help=f"repair attempts per key on conflicts (default {DEFAULTS['attempts']})",
     )
 
 
@@ -411,7 +434,7 @@ def _backfill_options(parser: argparse.ArgumentParser) -> None:
 def _redrive_options(parser: argparse.ArgumentParser) -> None:
     _comparing(parser)
     add = parser.add_argument
-    add("--queue-url", required=True, metavar="URL|NAME", help="the failure queue")
+    add("--queue-url", dest="queue", required=True, metavar="URL|NAME", help="the failure queue")
     add(
         "--queue-region",
         type=region,
@@ -423,26 +446,28 @@ def _redrive_options(parser: argparse.ArgumentParser) -> None:
         "--wait-seconds",
         metavar="SECONDS",
         type=whole_between(0, MAX_WAIT_SECONDS),
-        default=2,
-        help=f"SQS long-polling wait per receive (default 2, at most {MAX_WAIT_SECONDS})",
+        default=DEFAULTS["wait_seconds"],
+        help=f"SQS long-polling wait per receive (default {DEFAULTS['wait_seconds']}, "
+        f"at most {MAX_WAIT_SECONDS})",
     )
     add(
         "--visibility-timeout",
         metavar="SECONDS",
         type=whole_between(0, MAX_VISIBILITY_TIMEOUT),
-        default=300,
-        help="seconds a message is held (default 300)",
+        default=DEFAULTS["visibility_timeout"],
+        help=f"seconds a message is held (default {DEFAULTS['visibility_timeout']})",
     )
     add(
         "--ttl-deletes",
-        choices=[policy.value for policy in TtlPolicy],
-        default=TtlPolicy.REPLICATE.value,
+        type=ttl_policy,
+        metavar="{" + ",".join(TtlPolicy) + "}",
+        default=DEFAULTS["ttl_deletes"],
         help="as the replicator's TTL_DELETES",
     )
     add(
         "--repair-aged-out",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=DEFAULTS["repair_aged_out"],
         help="check and repair the table when a range aged out of the stream (default on)",
     )
 
@@ -492,10 +517,10 @@ def _refuse(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Rules between options: argparse exits 2 with the usage line and our message."""
     if args.command == "redrive" and args.sample is not None:
         parser.error("--sample cannot be used with redrive: an aged-out range may touch any key")
-    if args.command == "redrive" and not args.queue_url.strip():
+    if args.command == "redrive" and not args.queue.strip():
         parser.error("argument --queue-url: must name the failure queue (its URL or its name)")
-    excluded = set(args.exclude_attribute)
-    ignored = set(getattr(args, "ignore_attribute", []))
+    excluded = set(args.exclude_attributes)
+    ignored = set(getattr(args, "ignore_attributes", []))
     both = sorted(excluded & ignored)
     if both:
         parser.error(f"{', '.join(both)} is given both to --exclude-attribute and to --ignore-attribute")
@@ -506,36 +531,12 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     parser = build_parser()
     args = parser.parse_args(argv)
     _refuse(parser, args)
-    get = args.__dict__.get
-    return Options(
-        command=args.command,
-        source=_side(args, "source"),
-        replica=_side(args, "replica"),
-        state_table=args.state_table,
-        exclude_attributes=frozenset(args.exclude_attribute),
-        tombstone_retention_hours=args.tombstone_retention_hours,
-        retry_seconds=args.retry_seconds,
-        segments=args.segments,
-        max_read_units=args.max_read_units or None,
-        page_size=args.page_size,
-        progress=args.progress,
-        debug=args.debug,
-        ignore_attributes=frozenset(get("ignore_attribute") or ()),
-        ttl_attribute=get("ttl_attribute"),
-        grace_seconds=get("grace_seconds", 5.0),
-        sample=get("sample"),
-        seed=get("seed"),
-        json_path=get("json"),
-        attempts=get("attempts", 5),
-        repair=bool(get("repair")),
-        failure_queue=get("failure_queue"),
-        state_file=get("state_file"),
-        max_write_units=get("max_write_units") or None,
-        queue=get("queue_url"),
-        queue_region=get("queue_region"),
-        max_messages=get("max_messages"),
-        wait_seconds=get("wait_seconds", 2),
-        visibility_timeout=get("visibility_timeout", 300),
-        ttl_deletes=TtlPolicy(get("ttl_deletes", TtlPolicy.REPLICATE.value)),
-        repair_aged_out=get("repair_aged_out", True),
-    )
+    # Namespace names are the field names; what a command does not take keeps the field's default.
+    given: dict[str, Any] = {name: value for name, value in vars(args).items() if name in _FIELDS}
+    for unlimited in ("max_read_units", "max_write_units"):  # 0 means no limit
+        if unlimited in given:
+            given[unlimited] = given[unlimited] or None
+    given["source"], given["replica"] = _side(args, "source"), _side(args, "replica")
+    given["exclude_attributes"] = frozenset(args.exclude_attributes)
+    given["ignore_attributes"] = frozenset(given.get("ignore_attributes", ()))
+    return Options(**given)
