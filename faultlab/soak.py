@@ -33,7 +33,7 @@ from faultlab.sandbox import SandboxRates
 from faultlab.sequenced import SequencedSettings
 from faultlab.soakreport import SoakResult, Window, render, write_section
 from faultlab.validate import failure_destination_problems
-from localrun.aws.clients import FAKE_CREDENTIALS
+from localrun.aws.credentials import FAKE_CREDENTIALS
 
 BASE = FaultRates(
     throttle=0.02,

@@ -21,6 +21,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from localrun.aws.credentials import EXPORT_FAKE_CREDENTIALS, FAKE_CREDENTIALS
 from localrun.errors import LocalRunError
 
 if TYPE_CHECKING:
@@ -29,12 +30,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_sqs import SQSClient
 
-FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
-"""What the embedded server accepts; also exported to child processes (the check CLI, the AWS CLI)."""
 
 # botocore >= 1.44 sends DynamoDB calls to account-specific hosts; with an endpoint override the
 # host is ours anyway, and in-process moto cannot route them (see docs/local-runtime.md). The
@@ -114,7 +109,7 @@ class AwsClients:
         except NoCredentialsError:
             raise LocalRunError(
                 f"no AWS credentials to reach {where}; against a local endpoint any credentials work: "
-                "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+                f"{EXPORT_FAKE_CREDENTIALS}"
             ) from None
         except (EndpointConnectionError, ConnectTimeoutError):
             raise LocalRunError(

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from localrun.aws.credentials import EXPORT_FAKE_CREDENTIALS
 from localrun.cloudwatch.observe import FunctionCounters
 
 
@@ -146,7 +147,7 @@ def keep_running_text(c: Commands) -> str:
 The local system keeps running at {c.endpoint_url} (Ctrl-C stops it). In another terminal, at this
 directory (any credentials work against the local endpoint):
 
-  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={c.source_region}
+  {EXPORT_FAKE_CREDENTIALS} AWS_DEFAULT_REGION={c.source_region}
 
 Write to the source and read the replica a moment later:
   {c.aws} dynamodb put-item --endpoint-url {c.endpoint_url} --region {c.source_region} \\

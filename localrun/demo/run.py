@@ -21,7 +21,8 @@ from pathlib import Path
 
 from deployconfig.config import DeploymentConfig
 from deployconfig.config import load as load_config
-from localrun.aws.clients import FAKE_CREDENTIALS, AwsClients
+from localrun.aws.clients import AwsClients
+from localrun.aws.credentials import FAKE_CREDENTIALS
 from localrun.aws.deployment import LocalDeployment, provision
 from localrun.aws.server import EmbeddedServer
 from localrun.aws.ttl import TtlLedger, TtlSweeper

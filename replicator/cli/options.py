@@ -27,10 +27,13 @@ from replicator.core.schema import (
 
 COMMANDS = ("check", "repair", "backfill", "redrive")
 
-COMMON_EPILOG = """\
+LOCAL_CREDENTIALS = "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
+"""Any credentials work against a local endpoint (moto); a shell line that sets some."""
+
+COMMON_EPILOG = f"""\
 Tables are given as REGION/TABLE. Each side may use its own --*-profile or --*-role-arn (another
 account). --endpoint-url points both sides at a local endpoint (moto server) for testing; any
-credentials work there (export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing).
+credentials work there ({LOCAL_CREDENTIALS}).
 See docs/operations.md for the rules that make each command safe while replication is live."""
 
 SUMMARIES = {

@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from replicator.adapters.classify import DENIED_CODES
 from replicator.adapters.clients import assumed_role_session, replica_client
 from replicator.cli.errors import AccessProblem, CliError, TableProblem, UsageError
-from replicator.cli.options import SideOptions, TableRef
+from replicator.cli.options import LOCAL_CREDENTIALS, SideOptions, TableRef
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -35,10 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
-_LOCAL_HINT = (
-    "against a local endpoint any credentials work: "
-    "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
-)
+_LOCAL_HINT = f"against a local endpoint any credentials work: {LOCAL_CREDENTIALS}"
 
 
 @dataclass(frozen=True, slots=True)
