@@ -38,6 +38,8 @@ def _same_dimensions(first: Sequence[Any], second: Sequence[Any]) -> bool:
 
 def _exact_statistics(original: Callable[..., Any]) -> Callable[..., Any]:
     def get_metric_statistics(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # moto 5.2.5's responses pass (namespace, metric_name, start, end, period, stats,
+        # dimensions, unit) by position.
         dimensions = kwargs.get("dimensions", args[6] if len(args) > 6 else [])
         wanted = frozenset((d["Name"], d.get("Value")) for d in dimensions or [])
         every_metric = self.get_all_metrics

@@ -17,9 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from replicator.cli import commands
 from replicator.cli.commands import ERROR, Runtime
 from replicator.cli.errors import CliError
-from replicator.cli.options import Options, build_parser, parse
-
-__all__ = ["build_parser", "main"]
+from replicator.cli.options import Options, parse
 
 COMMANDS: dict[str, Callable[[Options, Runtime], int]] = {
     "check": commands.check,
