@@ -9,6 +9,7 @@ from pathlib import Path
 
 from localrun.aws.credentials import EXPORT_FAKE_CREDENTIALS
 from localrun.cloudwatch.observe import FunctionCounters
+from telemetry.catalogue import SkipReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +33,12 @@ class Summary:
     index: Path | None
 
 
-_REASONS = {
-    "Superseded": "superseded (a newer change of the same key in the same batch)",
-    "AlreadyApplied": "already applied (delivered again)",
-    "Stale": "stale (the replica held a newer version)",
-    "DeletedLater": "deleted later (a newer delete was replicated)",
-    "TtlPolicy": "TTL expiries kept by TTL_DELETES=skip",
+_REASONS: dict[str, str] = {
+    SkipReason.SUPERSEDED: "superseded (a newer change of the same key in the same batch)",
+    SkipReason.ALREADY_APPLIED: "already applied (delivered again)",
+    SkipReason.STALE: "stale (the replica held a newer version)",
+    SkipReason.DELETED_LATER: "deleted later (a newer delete was replicated)",
+    SkipReason.TTL_POLICY: "TTL expiries kept by TTL_DELETES=skip",
 }
 
 
