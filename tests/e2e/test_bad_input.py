@@ -127,9 +127,7 @@ CASES = [
     pytest.param(
         cli("check", *TABLES, "--source-profile", "nope"), "'nope' (--source-profile)", id="profile"
     ),
-    pytest.param(
-        cli("check", *TABLES, "--profile-from-env", "nope"), "'nope' (the AWS_PROFILE", id="aws-profile"
-    ),
+    pytest.param(["AWS_PROFILE=nope", *cli("check", *TABLES)], "'nope' (the AWS_PROFILE", id="aws-profile"),
     pytest.param(
         cli("redrive", *TABLES, *FAST, "--endpoint-url", "{url}", "--queue-url", "no-such-queue"),
         "'no-such-queue' (--queue-url) does not exist",
@@ -161,10 +159,9 @@ def test_bad_input_exits_2_with_a_clear_line_and_changes_nothing(
         "AWS_SHARED_CREDENTIALS_FILE": str(user_folder / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    if "--profile-from-env" in argv:  # not an option: this case sets AWS_PROFILE instead
-        at = argv.index("--profile-from-env")
-        env["AWS_PROFILE"] = argv[at + 1]
-        argv = argv[:at] + argv[at + 2 :]
+    while "=" in argv[0]:  # leading NAME=value words set the environment, as in a shell
+        name, _, value = argv.pop(0).partition("=")
+        env[name] = value
     replica_before, files_before = replica_snapshot(endpoint), files_snapshot(user_folder)
     # WHEN the command runs in the user's folder
     done = subprocess.run(
