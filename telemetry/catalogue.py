@@ -61,7 +61,7 @@ class SkipReason(enum.StrEnum):
     ALREADY_APPLIED = "AlreadyApplied"  # this exact version is already there (a duplicate delivery)
     DELETED_LATER = "DeletedLater"  # a newer delete (tombstone) of the item has been replicated
     SUPERSEDED = "Superseded"  # a newer record for the same key in the same batch was written instead
-    TTL_POLICY = "TtlPolicy"  # a TTL delete with TTL_DELETES=skip
+    TTL_POLICY = "TtlPolicy"  # a TTL delete with TTL_DELETES=skip or expire
 
 
 class ChangeType(enum.StrEnum):
@@ -123,6 +123,23 @@ REPLICA_THROTTLES = MetricSpec(
     "Replica write attempts refused by throttling (each is retried with backoff).",
     high_resolution=True,
 )
+REPLICA_WRITE_UNITS = MetricSpec(
+    "ReplicaWriteUnits",
+    Unit.COUNT,
+    ((TABLE,),),
+    "Write request units the replica region reported consumed (ReturnConsumedCapacity) by the "
+    "replicator's writes, its tombstones and its high-water mark. Divided by RecordsReplicated: the "
+    "write units per replicated change (Global Tables bill 1 per 1 KB change).",
+    high_resolution=True,
+)
+REPLICA_READ_UNITS = MetricSpec(
+    "ReplicaReadUnits",
+    Unit.COUNT,
+    ((TABLE,),),
+    "Read request units the replica region reported consumed by the replicator (the strongly "
+    "consistent tombstone reads before inserts).",
+    high_resolution=True,
+)
 REPLICATION_LAG = MetricSpec(
     "ReplicationLagMs",
     Unit.MILLISECONDS,
@@ -137,6 +154,8 @@ REPLICATOR_METRICS: tuple[MetricSpec, ...] = (
     RECORDS_FAILED,
     REPLICA_WRITES,
     REPLICA_THROTTLES,
+    REPLICA_WRITE_UNITS,
+    REPLICA_READ_UNITS,
     REPLICATION_LAG,
 )
 

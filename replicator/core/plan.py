@@ -15,7 +15,7 @@ from ddbstream import AttributeValue, Item, ParsedBatch, StreamRecord
 from ddbstream.errors import MalformedRecord
 from replicator.core import version
 from replicator.core.errors import ExcludedKeyAttribute, MalformedInput, PoisonRecord
-from replicator.core.policy import Policy, TtlPolicy
+from replicator.core.policy import Policy
 from replicator.core.view import replicated_view
 from telemetry.catalogue import SkipReason
 
@@ -101,7 +101,7 @@ def _write_for(record: StreamRecord, policy: Policy) -> Write | SkipReason:
     except ValueError as exc:
         raise MalformedInput(str(exc)) from exc
     if record.is_removal:
-        if record.is_ttl_delete and policy.ttl_policy is TtlPolicy.SKIP:
+        if record.is_ttl_delete and policy.ttl_policy.skips_ttl_deletes:
             return SkipReason.TTL_POLICY
         return Write(record, Action.DELETE, None, record_version)
     return Write(record, Action.PUT, _filtered_image(record, policy), record_version)

@@ -11,6 +11,12 @@ class TtlPolicy(StrEnum):
 
     REPLICATE = "replicate"  # delete the item in the replica too
     SKIP = "skip"  # keep it (the replica becomes an archive of expired items)
+    EXPIRE = "expire"  # write nothing: the replica's own TTL deletes it, for free (0 write units)
+
+    @property
+    def skips_ttl_deletes(self) -> bool:
+        """Whether a TTL delete record needs no write under this policy."""
+        return self is not TtlPolicy.REPLICATE
 
 
 TTL_POLICY_CHOICES = " or ".join(repr(policy.value) for policy in TtlPolicy)

@@ -38,5 +38,14 @@ def tombstone_pk(key_hash: str) -> str:
     return f"{TOMBSTONE_PREFIX}{key_hash}"
 
 
-def watermark_pk(source_table: str) -> str:
-    return f"{WATERMARK_PREFIX}{source_table}"
+WATERMARK_BUCKETS = 64
+"""The high-water mark is spread over this many state items (``watermark#<table>#<bucket>``), one
+chosen per execution environment, so no single item takes more than a small share of the
+invocations' writes (DynamoDB throttles one item past about 1,000 writes per second). The mark is
+the maximum over all buckets, and over the single item of releases before buckets."""
+
+
+def watermark_pk(source_table: str, bucket: int | None = None) -> str:
+    """A bucket's item of the source table's high-water mark; ``None``: the pre-bucket single item."""
+    base = f"{WATERMARK_PREFIX}{source_table}"
+    return base if bucket is None else f"{base}#{bucket}"
