@@ -24,10 +24,11 @@ from replicator.adapters.apply import Executor, apply_plan
 from replicator.adapters.clients import CONNECT_TIMEOUT, READ_TIMEOUT, replica_client
 from replicator.adapters.emit import failure_log_lines, metric_documents
 from replicator.adapters.retry import Deadline, LambdaContextLike
-from replicator.adapters.writer import ReplicaTables, ReplicaWriter
+from replicator.adapters.writer import ReplicaWriter
 from replicator.core.errors import MalformedInput
 from replicator.core.plan import plan_batch
 from replicator.core.policy import Policy
+from replicator.core.protocol import ReplicaTables
 from replicator.core.report import BatchReport, summarise
 from replicator.settings import Settings, from_environ
 

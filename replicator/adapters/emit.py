@@ -29,6 +29,8 @@ def metric_documents(
             (c.RECORDS_FAILED, float(sum(report.failed.values()))),
             (c.REPLICA_WRITES, float(report.writes_issued)),
             (c.REPLICA_THROTTLES, float(report.throttled_attempts)),
+            (c.REPLICA_WRITE_UNITS, report.write_units),
+            (c.REPLICA_READ_UNITS, report.read_units),
             *([(c.REPLICATION_LAG, report.lag_ms)] if report.lag_ms else []),
         ],
         timestamp=timestamp,

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ddbstream import Item, key_hash
 from replicator.adapters import classify
 from replicator.adapters.writer import ReplicaWriter
-from replicator.core import schema
+from replicator.core import protocol, schema
 from replicator.core.repair import RepairOutcome, ReplicaState
 from replicator.core.version import stored_version
 
@@ -44,9 +44,8 @@ class Reconciler:
         self._writer = writer
 
     def read_watermark(self, source_table: str) -> str | None:
-        key = {schema.STATE_PARTITION_KEY: {"S": schema.watermark_pk(source_table)}}
-        item = self._get(self.tables.state, key)
-        return stored_version(item)
+        """The mark: the highest version over its buckets, in consistent BatchGetItem reads."""
+        return self._writer.run(protocol.read_watermark(self.tables, source_table))
 
     def read_state(self, keys: Item) -> ReplicaState:
         item = self._get(self.tables.replica, dict(keys))
@@ -95,7 +94,7 @@ class Reconciler:
             tombstone_action = {
                 "Put": {
                     "TableName": self.tables.state,
-                    "Item": self._writer.tombstone_item(key_hash(keys), new_version),
+                    "Item": self.tables.tombstone_item(key_hash(keys), new_version, self._writer.now()),
                     "ConditionExpression": tomb_condition,
                 }
             }

@@ -1,66 +1,75 @@
-"""The replica adapter: turns a planned :class:`~replicator.core.plan.Write` into conditional writes.
+"""The replica adapter: runs the protocol's steps (``replicator.core.protocol``) against DynamoDB.
 
-Rules (see docs/design.md for why they converge):
-
-* every replica item carries its version (``repl:version``); a write succeeds only if the stored
-  version is older, so duplicates and late records can never move an item backwards;
-* a delete leaves a tombstone with its version in the state table, in the same transaction, and a
-  put must find any tombstone older than itself, so a replayed INSERT can never resurrect an item;
-* a condition failure tells us which case it was (``ALL_OLD`` / cancellation reasons): equal version
-  means *already applied*, a newer version means *stale*, a newer tombstone means *deleted later*.
-
-One call is one attempt; retrying is the caller's business (``replicator.adapters.apply``).
+The protocol decides which request comes next and what an answer means; this module sends the
+requests through one boto3 client, turns a failed condition into a :class:`Reply` the protocol
+reads (``ALL_OLD`` / cancellation reasons carry the stored version), adds up the capacity DynamoDB
+reports, and maps every other error to the replicator's own exceptions. One call of a public
+method is one attempt; retrying is the caller's business (``replicator.adapters.apply``).
 """
 
 from __future__ import annotations
 
+import random
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ddbstream import EventName
 from replicator.adapters import classify
-from replicator.core import schema
-from replicator.core.errors import ConfigurationError
-from replicator.core.outcomes import Outcome
+from replicator.core import protocol
+from replicator.core.outcomes import Capacity, Outcome
 from replicator.core.plan import Action, Write
-from replicator.core.version import stored_version
+from replicator.core.protocol import UNKNOWN, Call, ReplicaTables, Reply, Steps, Tombstone
+from replicator.core.version import decode
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_NEWER = "attribute_not_exists(#v) OR #v < :v"
-_OLDER_THERE = "#v < :v"
-_NAMES = {"#v": schema.VERSION_ATTRIBUTE}
-_CCF = "ConditionalCheckFailedException"
+T = TypeVar("T")
+
+_CONDITION_FAILED = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
+_READS = frozenset({"GetItem", "BatchGetItem"})
+_METHODS = {
+    "GetItem": "get_item",
+    "BatchGetItem": "batch_get_item",
+    "PutItem": "put_item",
+    "DeleteItem": "delete_item",
+    "UpdateItem": "update_item",
+    "TransactWriteItems": "transact_write_items",
+}
 
 
-def _compare(stored: str, incoming: str) -> Outcome:
-    return Outcome.ALREADY_APPLIED if stored == incoming else Outcome.STALE
+class Meter:
+    """Adds up the capacity units of one invocation's requests (thread-safe)."""
 
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._total = Capacity()
 
-@dataclass(frozen=True, slots=True)
-class ReplicaTables:
-    replica: str
-    state: str
-    tombstone_retention_seconds: int
+    def add(self, operation: str, response: Mapping[str, Any]) -> None:
+        consumed = response.get("ConsumedCapacity")
+        entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+        units = float(sum(entry.get("CapacityUnits", 0.0) for entry in entries))
+        share = Capacity(read_units=units) if operation in _READS else Capacity(write_units=units)
+        with self._lock:
+            self._total = self._total + share
 
-    def __post_init__(self) -> None:
-        # Enforced where tombstones are written, so no caller (handler, CLI, tests) can bypass it.
-        low, high = schema.MIN_TOMBSTONE_RETENTION_HOURS, schema.MAX_TOMBSTONE_RETENTION_HOURS
-        if not low * 3600 <= self.tombstone_retention_seconds <= high * 3600:
-            raise ConfigurationError(
-                f"tombstone retention must be between {low} and {high} hours (longer than the stream's "
-                f"24 h, or a replayed INSERT could resurrect a deleted item); "
-                f"got {self.tombstone_retention_seconds / 3600:g} hours"
-            )
+    @property
+    def total(self) -> Capacity:
+        with self._lock:
+            return self._total
 
 
 class ReplicaWriter:
-    """Conditional writes into the replica table and its state table, through one boto3 client."""
+    """The protocol's requests against the replica table and its state table, through one client.
+
+    ``guarded_puts``: every put checks the tombstone inside a transaction (4 WRU instead of 1.2),
+    for a host that replays old records while the live replicator runs (``redrive``).
+    ``bucket``: the high-water mark bucket this writer raises (default: one chosen at random, once
+    per writer, that is once per Lambda execution environment).
+    """
 
     def __init__(
         self,
@@ -68,178 +77,85 @@ class ReplicaWriter:
         tables: ReplicaTables,
         *,
         clock: Callable[[], float] = time.time,
+        guarded_puts: bool = False,
+        bucket: int | None = None,
     ) -> None:
         self._client = client
         self.tables = tables
         self._clock = clock
+        self.guarded_puts = guarded_puts
+        self.bucket = random.SystemRandom().randrange(tables.watermark_buckets) if bucket is None else bucket
+        self._known_mark: dict[str, int] = {}
+        self._mark_lock = threading.Lock()
 
     @property
     def client(self) -> DynamoDBClient:
         return self._client
 
-    # -- the replicator's write ------------------------------------------------------------------
+    def now(self) -> float:
+        """The writer's clock (epoch seconds): tombstones expire relative to it."""
+        return self._clock()
 
-    def apply(self, write: Write) -> Outcome:
-        """Make the replica reflect ``write`` unless it already holds something newer. One attempt."""
+    # -- running steps ---------------------------------------------------------------------------
+
+    def send(self, call: Call, meter: Meter | None = None) -> Reply:
+        """Send one request. A failed condition is an answer; any other error is raised, classified."""
+        method = getattr(self._client, _METHODS[call.operation])
         try:
-            if write.action is Action.DELETE:
-                return self._delete(write)
-            item = {**(write.item or {}), schema.VERSION_ATTRIBUTE: {"S": write.version}}
-            if write.record.event_name is EventName.MODIFY:
-                outcome = self._put_over_existing(item, write.version)
-                if outcome is not None:
-                    return outcome
-            return self._put_guarded(write, item)
-        except (ClientError, BotoCoreError) as exc:
-            raise classify.classify(exc) from exc
-
-    def _put_over_existing(self, item: dict[str, Any], version: str) -> Outcome | None:
-        """Fast path for MODIFY: one PutItem when an older version of the item is there.
-
-        An existing versioned item implies every tombstone of its key is older than it (a put must
-        beat the tombstone, a delete removes the item), so no state-table check is needed. Returns
-        None when the item is absent or unversioned: then the guarded path decides.
-        """
-        try:
-            self._client.put_item(
-                TableName=self.tables.replica,
-                Item=item,
-                ConditionExpression=_OLDER_THERE,
-                ExpressionAttributeNames=_NAMES,
-                ExpressionAttributeValues={":v": {"S": version}},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-            return Outcome.APPLIED
+            response = method(**call.params)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != _CCF:
-                raise
-            stored = stored_version(exc.response.get("Item"))  # type: ignore[arg-type]
-            return None if stored is None else _compare(stored, version)
-
-    def _put_guarded(self, write: Write, item: dict[str, Any]) -> Outcome:
-        version = write.version
-        return self._transact(
-            [
-                {
-                    "Put": {
-                        "TableName": self.tables.replica,
-                        "Item": item,
-                        "ConditionExpression": _NEWER,
-                        "ExpressionAttributeNames": _NAMES,
-                        "ExpressionAttributeValues": {":v": {"S": version}},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "ConditionCheck": {
-                        "TableName": self.tables.state,
-                        "Key": self._tombstone_key(write.key_hash),
-                        "ConditionExpression": _NEWER,
-                        "ExpressionAttributeNames": _NAMES,
-                        "ExpressionAttributeValues": {":v": {"S": version}},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-            ],
-            version,
-            tombstone_wins=Outcome.DELETED_LATER,
-        )
-
-    def _delete(self, write: Write) -> Outcome:
-        version = write.version
-        return self._transact(
-            [
-                {
-                    "Delete": {
-                        "TableName": self.tables.replica,
-                        "Key": dict(write.keys),
-                        "ConditionExpression": _NEWER,
-                        "ExpressionAttributeNames": _NAMES,
-                        "ExpressionAttributeValues": {":v": {"S": version}},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self.tables.state,
-                        "Item": self.tombstone_item(write.key_hash, version),
-                        "ConditionExpression": _NEWER,
-                        "ExpressionAttributeNames": _NAMES,
-                        "ExpressionAttributeValues": {":v": {"S": version}},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-            ],
-            version,
-            tombstone_wins=None,
-        )
-
-    def _transact(self, actions: Sequence[Any], version: str, *, tombstone_wins: Outcome | None) -> Outcome:
-        """Run a two-action transaction: [replica item action, tombstone action].
-
-        ``tombstone_wins`` is the outcome when only the tombstone condition failed; None means
-        "compare versions" (a delete meeting its own tombstone is already applied).
-        """
-        try:
-            self._client.transact_write_items(TransactItems=list(actions))
-            return Outcome.APPLIED
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
-            return self._cancelled(reasons, version, tombstone_wins, exc)
-
-    def _cancelled(
-        self,
-        reasons: Sequence[Mapping[str, Any]],
-        version: str,
-        tombstone_wins: Outcome | None,
-        exc: ClientError,
-    ) -> Outcome:
-        codes = [str(reason.get("Code") or "None") for reason in reasons]
-        if len(codes) != 2:
-            raise classify.from_code("TransactionCanceledException", status=400) from exc
-        item_code, tomb_code = codes
-        if item_code == "ConditionalCheckFailed":
-            stored = stored_version(reasons[0].get("Item"))
-            return Outcome.STALE if stored is None else _compare(stored, version)
-        if tomb_code == "ConditionalCheckFailed":
-            if tombstone_wins is not None:
-                return tombstone_wins
-            stored = stored_version(reasons[1].get("Item"))
-            return Outcome.STALE if stored is None else _compare(stored, version)
-        failing = next((i for i, code in enumerate(codes) if code != "None"), 0)
-        raise classify.from_code(codes[failing], str(reasons[failing].get("Message", ""))) from exc
-
-    # -- state table -----------------------------------------------------------------------------
-
-    @staticmethod
-    def _tombstone_key(key_hash: str) -> dict[str, Any]:
-        return {schema.STATE_PARTITION_KEY: {"S": schema.tombstone_pk(key_hash)}}
-
-    def tombstone_item(self, key_hash: str, version: str) -> dict[str, Any]:
-        """The state-table row recording that a key was deleted at ``version``; it expires later."""
-        expires = int(self._clock()) + self.tables.tombstone_retention_seconds
-        return {
-            **self._tombstone_key(key_hash),
-            schema.VERSION_ATTRIBUTE: {"S": version},
-            schema.STATE_TTL_ATTRIBUTE: {"N": str(expires)},
-        }
-
-    def advance_watermark(self, source_table: str, version: str) -> None:
-        """Raise the source table's high-water mark to ``version`` (never lowers it). One attempt."""
-        try:
-            self._client.update_item(
-                TableName=self.tables.state,
-                Key={schema.STATE_PARTITION_KEY: {"S": schema.watermark_pk(source_table)}},
-                UpdateExpression="SET #v = :v",
-                ConditionExpression=_NEWER,
-                ExpressionAttributeNames=_NAMES,
-                ExpressionAttributeValues={":v": {"S": version}},
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == _CCF:
-                return  # already at or above this version
-            raise classify.classify(exc) from exc
+            if exc.response.get("Error", {}).get("Code") not in _CONDITION_FAILED:
+                raise classify.classify(exc) from exc
+            body: Mapping[str, Any] = exc.response
+            if call.operation == "TransactWriteItems":
+                _raise_unless_conditions(exc)
+            return Reply(body, condition_failed=True)
         except BotoCoreError as exc:
             raise classify.classify(exc) from exc
+        if meter is not None:
+            meter.add(call.operation, response)
+        return Reply(response)
+
+    def run(self, steps: Steps[T], meter: Meter | None = None) -> T:
+        """Drive a protocol conversation to its end, one request at a time."""
+        try:
+            call = next(steps)
+            while True:
+                call = steps.send(self.send(call, meter))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    # -- the replicator's writes -----------------------------------------------------------------
+
+    def apply(self, write: Write, *, tombstone: Tombstone = UNKNOWN, meter: Meter | None = None) -> Outcome:
+        """Make the replica reflect ``write`` unless it already holds something newer. One attempt."""
+        if self.guarded_puts and write.action is Action.PUT:
+            return self.run(protocol.guarded_put(self.tables, write), meter)
+        return self.run(protocol.replicate(self.tables, write, tombstone=tombstone, now=self.now()), meter)
+
+    def read_tombstones(self, key_hashes: Iterable[str], meter: Meter | None = None) -> dict[str, str]:
+        """The tombstone versions of at most 100 keys, by key hash, in one consistent BatchGetItem."""
+        (call,) = protocol.tombstone_reads(self.tables, key_hashes)
+        found = protocol.batch_versions(self.tables.state, self.send(call, meter))
+        return protocol.tombstones_by_hash(found)
+
+    def advance_watermark(self, source_table: str, version: str, meter: Meter | None = None) -> None:
+        """Raise this writer's bucket of the mark to ``version``; skipped when it cannot raise it."""
+        with self._mark_lock:
+            known = self._known_mark.get(source_table)
+        if known is not None and known >= decode(version):
+            return
+        now = self.run(protocol.raise_watermark(self.tables, source_table, self.bucket, version), meter)
+        with self._mark_lock:
+            self._known_mark[source_table] = max(self._known_mark.get(source_table, 0), decode(now))
+
+
+def _raise_unless_conditions(exc: ClientError) -> None:
+    """A cancelled transaction is an answer only if a condition cancelled it (not a conflict)."""
+    reasons = exc.response.get("CancellationReasons") or []
+    codes = [str(reason.get("Code") or "None") for reason in reasons]
+    if "ConditionalCheckFailed" in codes:
+        return
+    failing = next((code for code in codes if code != "None"), "TransactionCanceledException")
+    message = next((str(r.get("Message", "")) for r in reasons if r.get("Code") == failing), "")
+    raise classify.from_code(failing, message) from exc

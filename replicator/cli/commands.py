@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from replicator.adapters.apply import Executor
 from replicator.adapters.clients import CONNECT_TIMEOUT, READ_TIMEOUT
 from replicator.adapters.reconcile import Reconciler
-from replicator.adapters.writer import ReplicaTables, ReplicaWriter
+from replicator.adapters.writer import ReplicaWriter
 from replicator.cli import report
 from replicator.cli.backfill import Backfiller, BackfillState
 from replicator.cli.check import Checker, CheckOptions
@@ -28,6 +28,7 @@ from replicator.cli.repair import Repairer, verified
 from replicator.cli.results import CheckResult, KeyRepair, Status, Verdict
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableShape, describe, same_keys, ttl_attribute
+from replicator.core.protocol import ReplicaTables
 from replicator.handler import Replicator
 from replicator.settings import Settings
 
@@ -274,7 +275,9 @@ def redrive(opts: Options, rt: Runtime) -> int:
         sqs,
         w.source.queue_url(sqs, opts.queue, "--queue-url"),
         streams,
-        Replicator(settings, w.writer, executor),  # only its typed results are read
+        # Guarded puts: redrive replays old records while the live replicator may be deleting the
+        # same keys, so each put checks the tombstone in its own transaction (docs/design.md).
+        Replicator(settings, ReplicaWriter(w.replica_db, w.writer.tables, guarded_puts=True), executor),
         w.source.table,
         visibility_timeout=opts.visibility_timeout,
         max_messages=opts.max_messages,

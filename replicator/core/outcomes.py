@@ -29,7 +29,19 @@ class WriteResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Capacity:
+    """Request units the replica region reported consumed (``ReturnConsumedCapacity``)."""
+
+    write_units: float = 0.0
+    read_units: float = 0.0
+
+    def __add__(self, other: Capacity) -> Capacity:
+        return Capacity(self.write_units + other.write_units, self.read_units + other.read_units)
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
     results: tuple[WriteResult, ...]
     watermark_error: Exception | None
     throttled_attempts: int
+    capacity: Capacity = Capacity()

@@ -51,6 +51,8 @@ class BatchReport:
     lag_ms: list[float] = field(default_factory=list)
     writes_issued: int = 0
     throttled_attempts: int = 0
+    write_units: float = 0.0
+    read_units: float = 0.0
 
     @property
     def unidentified_failures(self) -> int:
@@ -69,7 +71,12 @@ class BatchReport:
 
 
 def summarise(plan: Plan, applied: ApplyResult) -> BatchReport:
-    report = BatchReport(writes_issued=len(plan.writes), throttled_attempts=applied.throttled_attempts)
+    report = BatchReport(
+        writes_issued=len(plan.writes),
+        throttled_attempts=applied.throttled_attempts,
+        write_units=applied.capacity.write_units,
+        read_units=applied.capacity.read_units,
+    )
     for skip in plan.skipped:
         report.skipped[skip.reason] += 1
     for rejected in plan.rejected:

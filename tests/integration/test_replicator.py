@@ -346,20 +346,6 @@ def test_a_redrive_of_an_old_batch_after_newer_changes_keeps_the_newer_state(reg
     assert harness.replica() == harness.source()
 
 
-def test_the_high_water_mark_records_the_newest_sequence_number_seen(regions, harness):
-    put(regions, "alice")
-    put(regions, "bob")
-    event = regions.tap.read_event()
-    harness.deliver(event)
-    harness.deliver({"Records": event["Records"][:1]})  # an older batch never lowers it
-    mark = regions.replica.get_item(
-        TableName="Users-replication-state",
-        Key={"pk": {"S": schema.watermark_pk("Users")}},
-        ConsistentRead=True,
-    )["Item"][schema.VERSION_ATTRIBUTE]["S"]
-    assert int(mark) == max(int(r["dynamodb"]["SequenceNumber"]) for r in event["Records"])
-
-
 def test_the_replicator_can_write_into_another_account_through_an_assumed_role(regions):
     # GIVEN the replica tables live in another account, reachable through a role
     role_arn = "arn:aws:iam::210987654321:role/replica-writer"

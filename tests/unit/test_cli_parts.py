@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from replicator.adapters.writer import ReplicaTables
 from replicator.cli import failure_message
 from replicator.cli.check import CheckOptions, scan_units
 from replicator.cli.errors import UnknownFailureMessage
@@ -21,6 +20,7 @@ from replicator.cli.progress import Progress
 from replicator.cli.redrive import RangeStatus, read_range
 from replicator.cli.scan import TokenBucket, estimate_units
 from replicator.core.errors import ConfigurationError
+from replicator.core.protocol import ReplicaTables
 from replicator.settings import Settings
 from tests.support.events import raw_record
 
