@@ -32,6 +32,14 @@ NEWER: Final = "attribute_not_exists(#v) OR #v < :v"
 """Absent, unversioned, or older than the incoming version."""
 OLDER_THERE: Final = "#v < :v"
 """Present and older: the condition of the MODIFY fast path (an absent item fails it)."""
+
+# One name per use, though several share a text: each is a rule of its own (a planted bug or a
+# mutant changes exactly one, and the tests must notice which).
+PUT_OVER_OLDER = OLDER_THERE
+PUT_IF_NEWER = NEWER
+TOMBSTONE_IF_NEWER = NEWER
+DELETE_IF_OLDER = NEWER
+MARK_IF_HIGHER = NEWER
 _NAMES: Final = {"#v": schema.VERSION_ATTRIBUTE}
 BATCH_GET_LIMIT: Final = 100
 """BatchGetItem reads at most 100 items per request (DynamoDB API reference)."""
@@ -118,6 +126,11 @@ def _conditional(condition: str, version: str) -> dict[str, Any]:
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         "ReturnConsumedCapacity": "TOTAL",
     }
+
+
+def deleted_later(tombstone: str | None, version: str) -> bool:
+    """Whether a tombstone forbids a put at ``version``: a delete at or above it was replicated."""
+    return tombstone is not None and tombstone >= version
 
 
 def _found(reply: Reply) -> str | None:
@@ -213,9 +226,8 @@ def put(tables: ReplicaTables, write: Write, *, tombstone: Tombstone) -> Steps[O
     """
     item = {**(write.item or {}), schema.VERSION_ATTRIBUTE: {"S": write.version}}
     if write.record.event_name is EventName.MODIFY:
-        reply = yield Call(
-            "PutItem", {"TableName": tables.replica, "Item": item, **_conditional(OLDER_THERE, write.version)}
-        )
+        over_older = _conditional(PUT_OVER_OLDER, write.version)
+        reply = yield Call("PutItem", {"TableName": tables.replica, "Item": item, **over_older})
         if not reply.condition_failed:
             return Outcome.APPLIED
         stored = _found(reply)
@@ -223,10 +235,10 @@ def put(tables: ReplicaTables, write: Write, *, tombstone: Tombstone) -> Steps[O
             return _compare(stored, write.version)
     if isinstance(tombstone, _Unknown):
         tombstone = yield from read_tombstone(tables, write.key_hash)
-    if tombstone is not None and tombstone >= write.version:
+    if deleted_later(tombstone, write.version):
         return Outcome.DELETED_LATER
     reply = yield Call(
-        "PutItem", {"TableName": tables.replica, "Item": item, **_conditional(NEWER, write.version)}
+        "PutItem", {"TableName": tables.replica, "Item": item, **_conditional(PUT_IF_NEWER, write.version)}
     )
     if not reply.condition_failed:
         return Outcome.APPLIED
@@ -246,14 +258,12 @@ def delete(tables: ReplicaTables, write: Write, *, now: float) -> Steps[Outcome]
         {
             "TableName": tables.state,
             "Item": tables.tombstone_item(write.key_hash, write.version, now),
-            **_conditional(NEWER, write.version),
+            **_conditional(TOMBSTONE_IF_NEWER, write.version),
         },
     )
     recorded = None if not reply.condition_failed else _found(reply)
-    reply = yield Call(
-        "DeleteItem",
-        {"TableName": tables.replica, "Key": dict(write.keys), **_conditional(NEWER, write.version)},
-    )
+    if_older = _conditional(DELETE_IF_OLDER, write.version)
+    reply = yield Call("DeleteItem", {"TableName": tables.replica, "Key": dict(write.keys), **if_older})
     if reply.condition_failed:
         stored = _found(reply)
         return Outcome.STALE if stored is None else _compare(stored, write.version)
@@ -270,7 +280,7 @@ def guarded_put(tables: ReplicaTables, write: Write) -> Steps[Outcome]:
     redrive pays for the transaction. The live replicator never needs it (docs/design.md).
     """
     item = {**(write.item or {}), schema.VERSION_ATTRIBUTE: {"S": write.version}}
-    check = _conditional(NEWER, write.version)
+    check = _conditional(PUT_IF_NEWER, write.version)
     reply = yield Call(
         "TransactWriteItems",
         {
@@ -313,7 +323,7 @@ def raise_watermark(tables: ReplicaTables, source_table: str, bucket: int, versi
             "TableName": tables.state,
             "Key": {schema.STATE_PARTITION_KEY: {"S": schema.watermark_pk(source_table, bucket)}},
             "UpdateExpression": "SET #v = :v",
-            **_conditional(NEWER, version),
+            **_conditional(MARK_IF_HIGHER, version),
         },
     )
     if not reply.condition_failed:

@@ -38,7 +38,7 @@ def tombstone_pk(key_hash: str) -> str:
     return f"{TOMBSTONE_PREFIX}{key_hash}"
 
 
-WATERMARK_BUCKETS = 64
+WATERMARK_BUCKETS = 32
 """The high-water mark is spread over this many state items (``watermark#<table>#<bucket>``), one
 chosen per execution environment, so no single item takes more than a small share of the
 invocations' writes (DynamoDB throttles one item past about 1,000 writes per second). The mark is
