@@ -83,8 +83,9 @@ bench: $(STAMP)  ## run every benchmark and rewrite docs/benchmarks.md
 bench-quick: $(STAMP)  ## a short run of every benchmark (smoke test)
 	$(PY) -m bench --quick --output /tmp/benchmarks-quick.md
 
-soak: $(STAMP)  ## long fault-injection run; rewrites docs/reliability.md
+soak: $(STAMP)  ## long fault-injection run (rewrites docs/reliability.md), then the state machine at 10x its examples
 	$(PY) -m faultlab.soak $(ARGS)
+	CONVERGENCE_EXAMPLES=600 $(PY) -m pytest -q -n 2 tests/property/test_replicator_convergence.py -k TestConvergence
 
 lock:  ## re-resolve requirements/dev.in into exact pins
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv

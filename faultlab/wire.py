@@ -7,6 +7,8 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
+from replicator.core.schema import STATE_PARTITION_KEY, TOMBSTONE_PREFIX
+
 
 class _Body:
     def __init__(self, payload: bytes) -> None:
@@ -43,12 +45,15 @@ def body_of(request: Any) -> bytes:
 
 
 def writes_item(operation: str, body: bytes, table: str) -> bool:
-    """Whether a request writes an item of ``table`` (not the state table's tombstones or mark)."""
-    if operation not in ("PutItem", "DeleteItem", "TransactWriteItems"):
+    """Whether a request's success is what makes a record *replicated*: a put of an item of
+    ``table``, a REMOVE's tombstone (its first write: the item delete that follows only finishes
+    it), or a transaction on ``table`` (redrive's guarded put). Not the high-water mark."""
+    if operation not in ("PutItem", "TransactWriteItems"):
         return False
     request = json.loads(body or b"{}")
-    if operation != "TransactWriteItems":
-        return bool(request.get("TableName") == table)
+    if operation == "PutItem":
+        pk = request.get("Item", {}).get(STATE_PARTITION_KEY, {}).get("S", "")
+        return bool(request.get("TableName") == table or str(pk).startswith(TOMBSTONE_PREFIX))
     return any(
         entry.get(action, {}).get("TableName") == table
         for entry in request.get("TransactItems", [])

@@ -9,9 +9,12 @@ from cdk.constructs.bundling import REPLICATOR
 from cdk.constructs.stream_consumer import ConsumerSettings
 from deployconfig.config import DeploymentConfig
 
-# Exactly what the replicator's writer calls, and nothing more: its TransactWriteItems calls are
-# authorised through these per-item actions. tests/integration/test_replicator_iam.py records every
-# request the replicator makes and checks it against these two lists.
+# Exactly what the replicator's writer calls, and nothing more: plain conditional writes of items
+# and tombstones, consistent reads of tombstones (BatchGetItem for a batch's inserts, GetItem for a
+# MODIFY whose item is absent), the high-water mark's UpdateItem. No transactions on the live path
+# (redrive's guarded puts run with the operator's own credentials). It reads nothing of the replica
+# table. tests/integration/test_replicator_iam.py records every request the replicator makes and
+# checks it against these two lists.
 REPLICA_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
@@ -19,7 +22,8 @@ REPLICA_TABLE_ACTIONS = (
 STATE_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
-    "dynamodb:ConditionCheckItem",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
 )
 
 

@@ -85,7 +85,7 @@ def apply_plan(
     def run(write: Write) -> WriteResult:
         try:
             known = tombstone(write)
-            outcome = retrying(lambda: writer.apply(write, tombstone=known, meter=meter))
+            outcome = writer.apply(write, tombstone=known, meter=meter, attempt=retrying)
             return WriteResult(write, outcome, None, executor.wall_clock())
         except ReplicatorError as exc:
             return WriteResult(write, None, exc, None)

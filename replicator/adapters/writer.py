@@ -4,7 +4,8 @@ The protocol decides which request comes next and what an answer means; this mod
 requests through one boto3 client, turns a failed condition into a :class:`Reply` the protocol
 reads (``ALL_OLD`` / cancellation reasons carry the stored version), adds up the capacity DynamoDB
 reports, and maps every other error to the replicator's own exceptions. One call of a public
-method is one attempt; retrying is the caller's business (``replicator.adapters.apply``).
+method makes each request once unless given an ``attempt`` that retries
+(``replicator.adapters.apply`` passes its deadline-aware retries).
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ _METHODS = {
     "UpdateItem": "update_item",
     "TransactWriteItems": "transact_write_items",
 }
+
+
+Attempt = Callable[[Callable[[], Reply]], Reply]
+"""How one request is run: once (the default), or with the caller's retries."""
+
+
+def _once(send: Callable[[], Reply]) -> Reply:
+    return send()
 
 
 class Meter:
@@ -116,22 +125,34 @@ class ReplicaWriter:
             meter.add(call.operation, response)
         return Reply(response)
 
-    def run(self, steps: Steps[T], meter: Meter | None = None) -> T:
-        """Drive a protocol conversation to its end, one request at a time."""
+    def run(self, steps: Steps[T], meter: Meter | None = None, attempt: Attempt = _once) -> T:
+        """Drive a protocol conversation to its end, one request at a time.
+
+        ``attempt`` runs each request (the caller's retries go there): a request is retried on its
+        own, so a lost reply to the second write of a REMOVE never makes the first one look undone.
+        """
         try:
             call = next(steps)
             while True:
-                call = steps.send(self.send(call, meter))
+                call = steps.send(attempt(lambda c=call: self.send(c, meter)))  # type: ignore[misc]
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
     # -- the replicator's writes -----------------------------------------------------------------
 
-    def apply(self, write: Write, *, tombstone: Tombstone = UNKNOWN, meter: Meter | None = None) -> Outcome:
-        """Make the replica reflect ``write`` unless it already holds something newer. One attempt."""
+    def apply(
+        self,
+        write: Write,
+        *,
+        tombstone: Tombstone = UNKNOWN,
+        meter: Meter | None = None,
+        attempt: Attempt = _once,
+    ) -> Outcome:
+        """Make the replica reflect ``write`` unless it already holds something newer."""
         if self.guarded_puts and write.action is Action.PUT:
-            return self.run(protocol.guarded_put(self.tables, write), meter)
-        return self.run(protocol.replicate(self.tables, write, tombstone=tombstone, now=self.now()), meter)
+            return self.run(protocol.guarded_put(self.tables, write), meter, attempt)
+        steps = protocol.replicate(self.tables, write, tombstone=tombstone, now=self.now())
+        return self.run(steps, meter, attempt)
 
     def read_tombstones(self, key_hashes: Iterable[str], meter: Meter | None = None) -> dict[str, str]:
         """The tombstone versions of at most 100 keys, by key hash, in one consistent BatchGetItem."""

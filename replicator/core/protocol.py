@@ -38,7 +38,9 @@ OLDER_THERE: Final = "#v < :v"
 PUT_OVER_OLDER = OLDER_THERE
 PUT_IF_NEWER = NEWER
 TOMBSTONE_IF_NEWER = NEWER
-DELETE_IF_OLDER = NEWER
+DELETE_IF_OLDER = "attribute_exists(#k) AND (attribute_not_exists(#v) OR #v < :v)"
+"""Present, and unversioned or older: a delete that removes nothing is not accepted (``#k`` is a key
+attribute), so every delete DynamoDB accepts really removed an older item."""
 MARK_IF_HIGHER = NEWER
 _NAMES: Final = {"#v": schema.VERSION_ATTRIBUTE}
 BATCH_GET_LIMIT: Final = 100
@@ -252,6 +254,10 @@ def delete(tables: ReplicaTables, write: Write, *, now: float) -> Steps[Outcome]
     The order matters: once the tombstone is there, any put that reads it is refused, so the
     item can only disappear after nothing older can bring it back. The delete is sent even when
     the tombstone was already there (a retry after a crash between the two writes).
+
+    A REMOVE is counted by its tombstone, its first write: *applied* when the tombstone is recorded
+    now, *already applied* when it was already at this version, *stale* when a newer one is there.
+    A newer item in the replica is left alone (its version is above the tombstone's).
     """
     reply = yield Call(
         "PutItem",
@@ -263,13 +269,10 @@ def delete(tables: ReplicaTables, write: Write, *, now: float) -> Steps[Outcome]
     )
     recorded = None if not reply.condition_failed else _found(reply)
     if_older = _conditional(DELETE_IF_OLDER, write.version)
+    if_older["ExpressionAttributeNames"] = {**_NAMES, "#k": next(iter(write.keys))}
     reply = yield Call("DeleteItem", {"TableName": tables.replica, "Key": dict(write.keys), **if_older})
-    if reply.condition_failed:
-        stored = _found(reply)
-        return Outcome.STALE if stored is None else _compare(stored, write.version)
-    if recorded is None:
-        return Outcome.APPLIED
-    return _compare(recorded, write.version)
+    del reply  # the delete finishes the record; whether it found an item does not change the outcome
+    return Outcome.APPLIED if recorded is None else _compare(recorded, write.version)
 
 
 def guarded_put(tables: ReplicaTables, write: Write) -> Steps[Outcome]:

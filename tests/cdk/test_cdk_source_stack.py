@@ -268,7 +268,8 @@ def test_replicator_writes_only_the_replica_and_state_tables(cdk_default: Synthe
                             "Action": [
                                 "dynamodb:PutItem",
                                 "dynamodb:UpdateItem",
-                                "dynamodb:ConditionCheckItem",
+                                "dynamodb:GetItem",
+                                "dynamodb:BatchGetItem",
                             ],
                             "Resource": table_arn("Users-replication-state"),
                         },

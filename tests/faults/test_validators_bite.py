@@ -15,7 +15,7 @@ import pytest
 from faultlab.rig import FaultRig
 from faultlab.sequenced import SequencedWorkload
 from faultlab.validate import require
-from replicator.adapters import writer
+from replicator.core import protocol
 from tests.support.scenarios import outage_run, redrive, reordered_run
 
 BROKEN = [
@@ -26,11 +26,14 @@ BROKEN = [
         id="writes-without-its-condition",
     ),
 ]
+# The delete keeps its "the item is there" part (#k), so a broken delete still removes only items.
+_DELETE = "attribute_exists(#k) AND ({})"
 
 
 def break_the_writer(monkeypatch, newer: str, older_there: str) -> None:
-    monkeypatch.setattr(writer, "_NEWER", newer)
-    monkeypatch.setattr(writer, "_OLDER_THERE", older_there)
+    monkeypatch.setattr(protocol, "PUT_IF_NEWER", newer)
+    monkeypatch.setattr(protocol, "PUT_OVER_OLDER", older_there)
+    monkeypatch.setattr(protocol, "DELETE_IF_OLDER", _DELETE.format(newer))
 
 
 def assert_the_validators_fail(rig: FaultRig, workload: SequencedWorkload) -> None:

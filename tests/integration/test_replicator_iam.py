@@ -26,6 +26,9 @@ def test_every_request_the_replicator_makes_is_granted_and_every_grant_is_used(r
             for item in params["TransactItems"]:
                 ((kind, body),) = item.items()
                 used[body["TableName"]].add(f"dynamodb:{TRANSACT_ACTIONS[kind]}")
+        elif model.name == "BatchGetItem":
+            for table in params["RequestItems"]:
+                used[table].add("dynamodb:BatchGetItem")
         else:
             used[params["TableName"]].add(f"dynamodb:{model.name}")
 

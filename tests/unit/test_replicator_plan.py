@@ -48,17 +48,19 @@ def test_records_are_ordered_by_sequence_number_not_by_position():
     assert write.item is not None and write.item["v"] == {"S": "new"}
 
 
-def test_ttl_deletes_are_skipped_under_the_skip_policy_and_replicated_otherwise():
+@pytest.mark.parametrize("policy", [TtlPolicy.SKIP, TtlPolicy.EXPIRE])
+def test_ttl_deletes_need_no_write_under_skip_and_expire_and_are_replicated_otherwise(policy):
     ttl = record(9, "REMOVE", keys=key("a"), ttl_delete=True)
-    skipped = plan(rec(8, "INSERT", "a", v="1"), ttl, policy=Policy(ttl_policy=TtlPolicy.SKIP))
+    skipped = plan(rec(8, "INSERT", "a", v="1"), ttl, policy=Policy(ttl_policy=policy))
     assert [s.reason for s in skipped.skipped] == [SkipReason.TTL_POLICY]
     assert [w.action for w in skipped.writes] == [Action.PUT]
     replicated = plan(rec(8, "INSERT", "a", v="1"), ttl)
     assert [w.action for w in replicated.writes] == [Action.DELETE]
 
 
-def test_user_deletes_are_replicated_even_under_the_skip_policy():
-    p = plan(rec(9, "REMOVE", "a"), policy=Policy(ttl_policy=TtlPolicy.SKIP))
+@pytest.mark.parametrize("policy", [TtlPolicy.SKIP, TtlPolicy.EXPIRE])
+def test_user_deletes_are_replicated_whatever_the_ttl_policy(policy):
+    p = plan(rec(9, "REMOVE", "a"), policy=Policy(ttl_policy=policy))
     assert [w.action for w in p.writes] == [Action.DELETE]
 
 

@@ -66,3 +66,7 @@ def test_a_bad_setting_fails_the_invocation_naming_the_variable(monkeypatch):
     monkeypatch.setenv("REPLICA_REGION", "eu-west-1")
     with pytest.raises(ConfigurationError, match="REPLICA_TABLE_NAME"):
         entry.handler({"Records": []}, None)
+
+
+def test_ttl_deletes_may_expire_in_the_replica():
+    assert from_environ({**BASE, "TTL_DELETES": "expire"}).ttl_policy is TtlPolicy.EXPIRE
