@@ -51,6 +51,29 @@ def test_replica_table_has_the_source_key_schema_and_no_ttl(cdk_default: Synthes
     )
 
 
+def test_with_ttl_deletes_expire_the_replica_expires_items_on_the_sources_ttl_attribute(
+    cdk_far_replica_expire: Synthesized,
+):
+    # GIVEN ttlDeletes=expire (the replicator writes nothing for a TTL delete)
+    assert cdk_far_replica_expire.config.ttl_deletes == "expire"
+    # THEN the replica table's own TTL deletes expired items, on the source's TTL attribute
+    cdk_far_replica_expire.replica.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": "Users",
+            "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+        },
+    )
+    # AND the replicator runs with that policy
+    cdk_far_replica_expire.source.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "FunctionName": "Users-replicator",
+            "Environment": {"Variables": Match.object_like({"TTL_DELETES": "expire"})},
+        },
+    )
+
+
 def test_state_table_is_keyed_by_pk_and_expires_rows(cdk_default: Synthesized):
     cdk_default.replica.has_resource(
         "AWS::DynamoDB::Table",
