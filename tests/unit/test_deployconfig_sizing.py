@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +109,29 @@ def test_a_parallelization_factor_in_the_context_wins():
 def test_a_parallelization_factor_outside_1_to_10_is_refused_naming_the_key(value):
     with pytest.raises(ConfigError, match=r"'parallelizationFactor' must be .*between 1 and 10"):
         load({"parallelizationFactor": value})
+
+
+_DOC_ROW = re.compile(
+    r"^\| (?P<source>[a-z0-9-]+) -> (?P<replica>[a-z0-9-]+|a region not listed)(?: \(the default\))? "
+    r"\| (?P<rtt>\d+) ms(?: \(assumed\))? \| (?P<lane>[\d,]+) / s "
+    r"\| (?P<factor>\d+) \| (?P<shard>[\d,]+) / s \|$"
+)
+
+
+def test_the_sizing_table_in_the_deployment_guide_is_what_the_code_chooses():
+    # GIVEN the table of docs/deployment.md ("Sizing the parallelization factor")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text(encoding="utf-8")
+    rows = [match for line in text.splitlines() if (match := _DOC_ROW.match(line))]
+    assert len(rows) >= 8
+    for row in rows:
+        replica = "xx-unlisted-1" if row["replica"] == "a region not listed" else row["replica"]
+        # WHEN the code sizes the same pair with the deployment's defaults
+        estimate = sizing.size(row["source"], replica, batch_size=DEFAULT_BATCH, in_flight=WRITES_IN_FLIGHT)
+        # THEN every figure of the row is the code's
+        figures = (int(row["rtt"]), int(row["lane"].replace(",", "")), int(row["factor"]))
+        assert figures == (
+            round(estimate.round_trip_ms),
+            round(estimate.lane_records_per_second),
+            estimate.parallelization_factor,
+        ), row.group(0)
+        assert int(row["shard"].replace(",", "")) == round(estimate.shard_records_per_second), row.group(0)
