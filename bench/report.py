@@ -170,6 +170,54 @@ the CPU share, which matters more for throughput). Reproduce: `.venv/bin/python 
 """
 
 
+def _calls(calls: dict[str, float]) -> str:
+    return ", ".join(f"{op} {n:g}" for op, n in calls.items())
+
+
+def saturated(results: dict[str, Any]) -> str:
+    r = results["saturated"]
+    rows = [
+        "| region pair (round trip) | factor | records / s processed | backlog at end / max | lag at end / max "
+        "| backlog growth, 2nd half | bounded | modelled capacity | replica calls per record |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for run in r["runs"]:
+        factor = f"**{run['parallelization_factor']}** (chosen)" if run["chosen"] else "1 (baseline)"
+        rows.append(
+            f"| {run['pair']} ({run['round_trip_ms']:.0f} ms) | {factor} | {run['records_per_s']} "
+            f"| {run['backlog_end']} / {run['backlog_max']} | {run['lag_end_ms']} ms / {run['lag_max_ms']} ms "
+            f"| {run['backlog_growth_per_s']} / s | {'**yes**' if run['bounded'] else 'no'} "
+            f"| {run['model_records_per_s']} / s | {_calls(run['calls_per_record'])} |"
+        )
+    cpu = max(run["host_cpus_used"] for run in r["runs"])
+    per_record = max(run["cpu_ms_per_record"] for run in r["runs"])
+    table = "\n".join(rows)
+    return f"""## 7. A saturated shard far away
+
+One shard fed {r["rate"]} records/s of distinct keys (INSERTs; one partition accepts about that many
+writes) for {r["duration_s"]:.0f} s, split by a hash of the item key into ParallelizationFactor lanes as
+Lambda does. Each lane runs in its own process, as each concurrent batch runs in its own execution
+environment, and hands the real replicator batches of at most {r["batch_size"]} records (`batchSize`) and at
+most what has arrived, one invocation at a time, {r["writes_in_flight"]} writes in flight; an idle lane looks
+again after 250 ms (Lambda's polling). Every replica call is answered after the round trip
+(`bench/backend.py`), before botocore signs it: the lanes share this host's {r["host_cpus"]} CPUs, where
+each Lambda environment has its own. Each region pair runs with the factor `deployconfig/sizing.py`
+chooses for it and, in the same run, with 1 (the mapping's default).
+
+{table}
+
+Backlog: records arrived and not yet replicated; lag: the age of the oldest of them. Bounded: over
+the second half of the run the backlog grew by less than 5% of the offered rate (a backlog left from
+the start, when every lane begins with a one-record batch, drains while it is bounded). Modelled
+capacity: what `deployconfig/sizing.py` expects the lanes to drain when backlogged (two round trips
+for the first {r["writes_in_flight"]} records of a batch, one per further {r["writes_in_flight"]}, 20 ms per
+invocation); the replicator measured is the one in this tree, whose requests per record are listed.
+The lanes used at most {cpu} of this host's CPUs ({per_record} ms of CPU per record at most).
+
+Reproduce: `.venv/bin/python -m bench.saturated` (`--quick`: 3 s runs instead of 10 s).
+"""
+
+
 SECTIONS: list[tuple[str, Section]] = [
     ("replication", throughput),
     ("replication", hot_keys),
@@ -177,6 +225,7 @@ SECTIONS: list[tuple[str, Section]] = [
     ("metrics_consumer", metrics),
     ("check_throughput", check),
     ("replication", memory),
+    ("saturated", saturated),
 ]
 
 

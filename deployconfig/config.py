@@ -26,6 +26,7 @@ from ddbstream.names import (
     is_table_name,
     table_name_from_arn,
 )
+from deployconfig.sizing import MAX_PARALLELIZATION_FACTOR, Sizing, size
 from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
 from replicator.core.schema import (
     DEFAULT_TOMBSTONE_RETENTION_HOURS,
@@ -34,11 +35,15 @@ from replicator.core.schema import (
     VERSION_ATTRIBUTE,
 )
 from replicator.core.view import never_replicated
+from replicator.settings import Settings
 from telemetry.dashboards import DashboardContext
 
 CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 """The repository's cdk.json (absent when the package is installed from the wheel)."""
 
+WRITES_IN_FLIGHT = Settings(replica_table="-", replica_region="-", state_table="-").max_concurrent_writes
+"""Writes in flight per invocation of the deployed replicator: the deployment sets no
+MAX_CONCURRENT_WRITES, so the replicator's default (what the sizing of the mapping assumes)."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _KEY_TYPES = ("S", "N", "B")
 
@@ -90,6 +95,9 @@ class DeploymentConfig:
     batch_size: int
     batching_window_seconds: int
     parallelization_factor: int
+    """The replicator mapping's factor: ``parallelizationFactor`` if set, else ``sizing``'s."""
+    sizing: Sizing
+    """The round-trip estimate of the region pair and the factor it needs (deployconfig.sizing)."""
     max_retry_attempts: int
     max_record_age_seconds: int
     tumbling_window_seconds: int
@@ -101,6 +109,11 @@ class DeploymentConfig:
     tombstone_retention_hours: int
     alarm_iterator_age_ms: int
     alarm_lag_p99_ms: int
+
+    @property
+    def replica_ttl_attribute(self) -> str | None:
+        """The replica table's TTL attribute: the source's with ``ttlDeletes=expire``, else none."""
+        return self.ttl_attribute if self.ttl_deletes == TtlPolicy.EXPIRE.value else None
 
     @property
     def source_stack_name(self) -> str:
@@ -328,6 +341,22 @@ def _excluded(get: Callable[[str], Any]) -> tuple[str, ...]:
     return names
 
 
+def _check_ttl_expire(ttl_deletes: str, ttl_attribute: str | None, excluded: tuple[str, ...]) -> None:
+    """``ttlDeletes=expire`` lets the replica's own TTL delete expired items: it needs the attribute."""
+    if ttl_deletes != TtlPolicy.EXPIRE.value:
+        return
+    if not ttl_attribute:
+        raise ConfigError(
+            "context 'ttlDeletes' 'expire' needs 'ttlAttribute' (the source's TTL attribute, which the "
+            "replica's TTL is enabled on); set it, or choose 'replicate' or 'skip'"
+        )
+    if ttl_attribute in excluded:
+        raise ConfigError(
+            f"context 'ttlDeletes' 'expire' needs the TTL attribute {ttl_attribute!r} in the replica, "
+            "but 'excludeAttributes' names it: replica items would never expire"
+        )
+
+
 def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
     """Build and validate the configuration from a context lookup (``node.try_get_context``)."""
     source_region = (
@@ -348,6 +377,11 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
     existing_stream = _matching(get, "existingStreamArn", is_stream_arn, "a DynamoDB stream ARN")
     if bool(existing_table) != bool(existing_stream):
         raise ConfigError("context 'existingTableName' and 'existingStreamArn' must be given together")
+    ttl_attribute = _text(get, "ttlAttribute", "expires_at")
+    excluded = _excluded(get)
+    _check_ttl_expire(ttl_deletes, ttl_attribute, excluded)
+    batch_size = _integer(get, "batchSize", 100, 1, 10_000)
+    sizing = size(source_region, replica_region, batch_size=batch_size, in_flight=WRITES_IN_FLIGHT)
     segment_attribute = _text(get, "segmentAttribute", "platform")
     alarm_email = _matching(get, "alarmEmail", _email, "an e-mail address")
     return _check_derived_names(
@@ -358,7 +392,7 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
             table_name=table_name,
             partition_key=KeyAttribute.parse("partitionKey", _required(get, "partitionKey", "user_id:S")),
             sort_key=KeyAttribute.parse("sortKey", sort_text) if sort_text else None,
-            ttl_attribute=_text(get, "ttlAttribute", "expires_at"),
+            ttl_attribute=ttl_attribute,
             replica_table_name=replica_table_name,
             state_table_name=_table_name(get, "stateTableName", f"{replica_table_name}-replication-state"),
             existing_table_name=existing_table,
@@ -368,16 +402,20 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
             alarm_email=alarm_email,
             customer_managed_key=_flag(get, "customerManagedKey"),
             ttl_deletes=ttl_deletes,
-            exclude_attributes=_excluded(get),
+            exclude_attributes=excluded,
             tracked_attributes=_names(get, "trackedAttributes", "plan,country,app_version"),
             user_id_attribute=_required(get, "userIdAttribute", "user_id"),
             segment_attribute=segment_attribute,
             segment_values=_names(get, "segmentValues", "ios,android,web") if segment_attribute else (),
             replication_namespace=_required(get, "replicationNamespace", "DynamoDBReplication"),
             usage_namespace=_required(get, "usageNamespace", "DynamoDBUsage"),
-            batch_size=_integer(get, "batchSize", 100, 1, 10_000),
+            batch_size=batch_size,
             batching_window_seconds=_integer(get, "batchingWindowSeconds", 0, 0, 300),
-            parallelization_factor=_integer(get, "parallelizationFactor", 1, 1, 10),
+            # Unset: chosen from the region pair's round trip (deployconfig/sizing.py).
+            parallelization_factor=_integer(
+                get, "parallelizationFactor", sizing.parallelization_factor, 1, MAX_PARALLELIZATION_FACTOR
+            ),
+            sizing=sizing,
             max_retry_attempts=_integer(get, "maxRetryAttempts", 10, 0, 10_000),
             max_record_age_seconds=_integer(get, "maxRecordAgeSeconds", 86_400, 60, 604_800),
             tumbling_window_seconds=_integer(get, "tumblingWindowSeconds", 60, 1, 900),

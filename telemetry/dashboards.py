@@ -8,6 +8,10 @@ creates. Templates carry ``{placeholders}``; :func:`resolve` fills them from a d
 Every title says exactly what is plotted: the statistic and the period it is taken over
 (``{period}``, filled by :func:`resolve` from the period the graph is drawn at: "minute" when
 deployed, possibly "second" in a short local run), or the tumbling window (``{window}``).
+
+A graph draws metric series, and may draw :class:`Ratio` lines (one series divided by another,
+period by period: metric math in CloudWatch, computed by the local renderer itself) and
+:class:`Reference` lines (a fixed value to compare with).
 """
 
 from __future__ import annotations
@@ -33,6 +37,31 @@ class Series:
 
 
 @dataclass(frozen=True, slots=True)
+class Ratio:
+    """A line of one series divided by another, period by period (CloudWatch: ``n / d`` metric math).
+
+    A period without a value of either series, or where the denominator is 0, has no point.
+    """
+
+    label: str
+    numerator: Series
+    denominator: Series
+
+    @property
+    def stat(self) -> str:
+        """What each point is, for styling and reading: e.g. "Sum/Sum"."""
+        return f"{self.numerator.stat}/{self.denominator.stat}"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A horizontal line at a fixed value, to compare the graph's lines with."""
+
+    label: str
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
 class Graph:
     title: str
     series: tuple[Series, ...]
@@ -41,6 +70,22 @@ class Graph:
     height: int = 6
     per_window: bool = False
     """Each value holds for a whole tumbling window (drawn as steps where the renderer can)."""
+    ratios: tuple[Ratio, ...] = ()
+    """Lines computed from two series each, drawn after :attr:`series`."""
+    references: tuple[Reference, ...] = ()
+
+    @property
+    def lines(self) -> tuple[Series | Ratio, ...]:
+        """What is drawn, in legend order: the series, then the ratios."""
+        return (*self.series, *self.ratios)
+
+    @property
+    def inputs(self) -> tuple[Series, ...]:
+        """Every metric series the graph reads: its series, then each ratio's numerator and denominator."""
+        return (
+            *self.series,
+            *(part for ratio in self.ratios for part in (ratio.numerator, ratio.denominator)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +150,24 @@ REPLICATION_DASHBOARD = Dashboard(
                 for op in ("INSERT", "MODIFY", "REMOVE")
             ),
             "records per {period}",
+        ),
+        Graph(
+            "Replica write and read units per replicated change, per {period} (Sum / Sum)",
+            (),
+            "capacity units per change",
+            ratios=tuple(
+                Ratio(
+                    f"{units} per change",
+                    _s(REPL, spec.name, "Sum", units),
+                    _s(REPL, c.RECORDS_REPLICATED.name, "Sum", "records replicated"),
+                )
+                for spec, units in (
+                    (c.REPLICA_WRITE_UNITS, "write units"),
+                    (c.REPLICA_READ_UNITS, "read units"),
+                )
+            ),
+            # Global Tables bill one replicated write unit per replicated change of up to 1 KB.
+            references=(Reference("Global Tables: 1 write unit per 1 KB change", 1.0),),
         ),
         Graph(
             "Records skipped per {period}, by reason (Sum)",
@@ -267,8 +330,18 @@ def _expansions(series: Series, ctx: DashboardContext) -> Iterable[dict[str, str
         yield {k: v for k, v in extra.items() if v is not None}
 
 
+def _filled(series: Series, values: dict[str, str]) -> Series:
+    return replace(
+        series,
+        namespace=_fill(series.namespace, values),
+        dimensions=tuple((n, _fill(v, values)) for n, v in series.dimensions),
+        label=_fill(series.label, values),
+        region=_fill(series.region, values),
+    )
+
+
 def _graph_text(text: str, graph: Graph, base: dict[str, str], period_seconds: int | None) -> str:
-    period = period_seconds or min((s.period_seconds for s in graph.series), default=60)
+    period = period_seconds or min((s.period_seconds for s in graph.inputs), default=60)
     return _fill(text, {**base, "period": period_text(period)})
 
 
@@ -292,25 +365,27 @@ def resolve(dashboard: Dashboard, ctx: DashboardContext, *, period_seconds: int 
     }
     graphs = []
     for graph in dashboard.graphs:
-        series = []
-        for template in graph.series:
-            for extra in _expansions(template, ctx):
-                values = {**base, **extra}
-                series.append(
-                    replace(
-                        template,
-                        namespace=_fill(template.namespace, values),
-                        dimensions=tuple((n, _fill(v, values)) for n, v in template.dimensions),
-                        label=_fill(template.label, values),
-                        region=_fill(template.region, values),
-                    )
-                )
+        series = [
+            _filled(template, {**base, **extra})
+            for template in graph.series
+            for extra in _expansions(template, ctx)
+        ]
+        ratios = tuple(
+            replace(
+                ratio,
+                label=_fill(ratio.label, base),
+                numerator=_filled(ratio.numerator, base),
+                denominator=_filled(ratio.denominator, base),
+            )
+            for ratio in graph.ratios
+        )
         graphs.append(
             replace(
                 graph,
                 title=_graph_text(graph.title, graph, base, period_seconds),
                 left_label=_graph_text(graph.left_label, graph, base, period_seconds),
                 series=tuple(series),
+                ratios=ratios,
             )
         )
     return replace(

@@ -25,7 +25,7 @@ from constructs import Construct
 from cdk.constructs.nag import acknowledge
 from deployconfig.config import DeploymentConfig
 from telemetry.catalogue import MetricSpec
-from telemetry.dashboards import Dashboard, Series, resolve
+from telemetry.dashboards import Dashboard, Graph, Ratio, Series, resolve
 
 # AWS namespaces the dashboards and alarms use, with the dimension sets they are queried by.
 AWS_DIMENSIONS: dict[str, frozenset[tuple[str, ...]]] = {
@@ -52,6 +52,42 @@ def series_metric(series: Series) -> cw.Metric:
         label=series.label,
         region=series.region,
         period=Duration.seconds(series.period_seconds),
+    )
+
+
+def ratio_metric(ratio: Ratio, index: int) -> cw.MathExpression:
+    """One resolved ratio line as metric math over its two (hidden) series; ids unique per graph."""
+    numerator, denominator = f"n{index}", f"d{index}"
+    return cw.MathExpression(
+        expression=f"{numerator} / {denominator}",
+        using_metrics={
+            numerator: series_metric(ratio.numerator),
+            denominator: series_metric(ratio.denominator),
+        },
+        label=ratio.label,
+        period=Duration.seconds(ratio.numerator.period_seconds),
+    )
+
+
+def graph_widget(graph: Graph, region: str) -> cw.GraphWidget:
+    """One resolved graph: its series, its ratios (metric math) and its reference lines."""
+    regions = {series.region for series in graph.inputs}
+    # Metric math runs in the widget's region: a graph of ratios is drawn where its inputs are.
+    widget_region = regions.pop() if graph.ratios and len(regions) == 1 else region
+    return cw.GraphWidget(
+        title=graph.title,
+        left=[
+            *(series_metric(series) for series in graph.series),
+            *(ratio_metric(ratio, index) for index, ratio in enumerate(graph.ratios)),
+        ],
+        left_y_axis=cw.YAxisProps(label=graph.left_label, show_units=False, min=0),
+        left_annotations=[
+            cw.HorizontalAnnotation(value=ref.value, label=ref.label) for ref in graph.references
+        ]
+        or None,
+        width=graph.width,
+        height=graph.height,
+        region=widget_region,
     )
 
 
@@ -148,16 +184,7 @@ class Monitoring(Construct):
             if sum(widget.width for widget in row) + graph.width > _GRID_WIDTH:
                 board.add_widgets(*row)
                 row = []
-            row.append(
-                cw.GraphWidget(
-                    title=graph.title,
-                    left=[series_metric(series) for series in graph.series],
-                    left_y_axis=cw.YAxisProps(label=graph.left_label, show_units=False, min=0),
-                    width=graph.width,
-                    height=graph.height,
-                    region=dashboard.region,
-                )
-            )
+            row.append(graph_widget(graph, dashboard.region))
         if row:
             board.add_widgets(*row)
         return board

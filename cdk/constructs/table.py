@@ -128,10 +128,15 @@ class SourceTable(Construct):
 class ReplicaTables(Construct):
     """The replica table and the replicator's state table, both in the replica region.
 
-    The replica has the source's key schema and deliberately no TTL: the source's TTL deletes
-    arrive on the stream as REMOVE records and the replicator applies them (or, with
-    ``ttlDeletes=skip``, keeps the items on purpose). A TTL of its own would let the replica
-    delete items the source still holds, or at different times than the source.
+    The replica has the source's key schema. Its TTL follows ``ttlDeletes``:
+
+    * ``replicate`` and ``skip``: no TTL of its own. The source's TTL deletes arrive on the stream
+      as REMOVE records and the replicator applies them (``replicate``) or keeps the items on
+      purpose (``skip``, an archive); a TTL here would delete what the replicator means to keep.
+    * ``expire``: TTL on the source's TTL attribute (``ttlAttribute``), which every replicated
+      item carries. The replicator skips TTL-delete records and DynamoDB's TTL deletes the expired
+      replica item itself, without consuming write capacity, like the source's
+      (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html).
     """
 
     def __init__(
@@ -145,6 +150,7 @@ class ReplicaTables(Construct):
             partition_key=config.partition_key,
             sort_key=config.sort_key,
             key=key,
+            ttl_attribute=config.replica_ttl_attribute,
         )
         self.state = _retained_table(
             self,

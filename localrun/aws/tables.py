@@ -44,7 +44,11 @@ def create_source_table(client: DynamoDBClient, cfg: DeploymentConfig, *, name: 
 
 
 def create_replica_tables(client: DynamoDBClient, cfg: DeploymentConfig, *, name: str | None = None) -> None:
-    """Create the replica table (same key schema, no TTL: it follows the source) and its state table."""
+    """Create the replica table and its state table, as the CDK app does.
+
+    Same key schema as the source; no TTL of its own (it follows the source's TTL deletes) unless
+    ``ttlDeletes=expire``, where it expires items on the source's TTL attribute.
+    """
     keys, attrs = _key_schema(cfg)
     table = name or cfg.replica_table_name
     state = f"{table}-replication-state" if name else cfg.state_table_name
@@ -59,7 +63,10 @@ def create_replica_tables(client: DynamoDBClient, cfg: DeploymentConfig, *, name
     )
     for each in (table, state):
         client.get_waiter("table_exists").wait(TableName=each, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
-    client.update_time_to_live(
-        TableName=state,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": schema.STATE_TTL_ATTRIBUTE},
-    )
+    expiring = [(state, schema.STATE_TTL_ATTRIBUTE)]
+    if cfg.replica_ttl_attribute:
+        expiring.append((table, cfg.replica_ttl_attribute))
+    for each, attribute in expiring:
+        client.update_time_to_live(
+            TableName=each, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )

@@ -9,6 +9,9 @@ What a person reads at a glance: the y-axis starts at 0; every series of a graph
 line and marker, and coinciding lines (p99 on the maximum at a short period) stay visible; the
 legend sits below the graph and lists only series with data; the series without data are counted
 on the graph and named in index.html, so a missing metric is visible rather than silently absent.
+
+A ratio line is computed here from its two series, period by period (:func:`divide`): the embedded
+CloudWatch's metric math returns nothing. Reference lines are drawn as dashed grey lines.
 """
 
 from __future__ import annotations
@@ -31,7 +34,16 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 
 from localrun.cloudwatch.metrics import MetricsHub, percentile, series_key
-from telemetry.dashboards import DASHBOARDS, Dashboard, DashboardContext, Graph, Series, resolve
+from telemetry.dashboards import (
+    DASHBOARDS,
+    Dashboard,
+    DashboardContext,
+    Graph,
+    Ratio,
+    Reference,
+    Series,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -141,6 +153,20 @@ class MetricReader:
         return results
 
 
+def divide(numerator: Points, denominator: Points) -> Points:
+    """A ratio's points: each period where both series have a value and the denominator is not 0."""
+    below = dict(denominator)
+    return [(when, value / below[when]) for when, value in numerator if below.get(when)]
+
+
+def line_points(graph: Graph, data: Sequence[Points]) -> list[Points]:
+    """The points of each drawn line (:attr:`Graph.lines`) from those of each input (:attr:`Graph.inputs`)."""
+    count = len(graph.series)
+    ratio_inputs = data[count:]
+    ratios = [divide(ratio_inputs[2 * i], ratio_inputs[2 * i + 1]) for i in range(len(graph.ratios))]
+    return [*data[:count], *ratios]
+
+
 @dataclass(frozen=True, slots=True)
 class LineStyle:
     color: str
@@ -169,6 +195,7 @@ class GraphPlot:
     y_top: float
     step_seconds: int
     """How long each value holds (a tumbling window's count); 0 for values at points in time."""
+    references: tuple[Reference, ...] = ()
 
 
 # Percentiles and maxima often coincide at short periods: each statistic keeps one look, and
@@ -180,7 +207,7 @@ _COLORS = tuple(f"tab:{name}" for name in ("blue", "orange", "green", "red", "pu
 _COLORS += tuple(f"tab:{name}" for name in ("gray", "olive", "cyan"))
 
 
-def line_styles(series: Sequence[Series]) -> list[LineStyle]:
+def line_styles(series: Sequence[Series | Ratio]) -> list[LineStyle]:
     """One style per series, every (color, line, marker) combination different within a graph."""
     stats = [one.stat for one in series]
     by_stat = len(set(stats)) == len(stats) and all(stat in _STAT_STYLES for stat in stats)
@@ -197,23 +224,29 @@ def line_styles(series: Sequence[Series]) -> list[LineStyle]:
 
 
 def plan_graph(graph: Graph, data: Sequence[Points], *, window_seconds: int = 60) -> GraphPlot:
-    """Lines, legend and y-range of one resolved graph from its series' points (pure).
+    """Lines, legend and y-range of one resolved graph from its inputs' points (pure).
 
-    ``window_seconds`` is the tumbling window a per-window graph's values hold for.
+    ``data`` holds the points of each of :attr:`Graph.inputs` (for a graph without ratios, its
+    series). ``window_seconds`` is the tumbling window a per-window graph's values hold for.
     """
-    styles = line_styles(graph.series)
+    drawn = graph.lines
+    points = line_points(graph, data)
+    styles = line_styles(drawn)
     lines = tuple(
-        Line(series.label, points, style)
-        for series, points, style in zip(graph.series, data, styles, strict=True)
-        if points
+        Line(line.label, values, style)
+        for line, values, style in zip(drawn, points, styles, strict=True)
+        if values
     )
-    without = tuple(series.label for series, points in zip(graph.series, data, strict=True) if not points)
-    highest = max((value for line in lines for _, value in line.points), default=0.0)
-    # Everything we plot is a count, a size or a duration: the axis starts at 0, and a graph of
-    # zeros gets a 0..1 axis instead of matplotlib's -0.04..0.04.
+    without = tuple(line.label for line, values in zip(drawn, points, strict=True) if not values)
+    highest = max(
+        [value for line in lines for _, value in line.points] + [ref.value for ref in graph.references],
+        default=0.0,
+    )
+    # Everything we plot is a count, a size, a duration or a ratio of counts: the axis starts at 0,
+    # and a graph of zeros gets a 0..1 axis instead of matplotlib's -0.04..0.04.
     y_top = highest * 1.1 if highest > 0 else 1.0
     step = window_seconds if graph.per_window else 0
-    return GraphPlot(graph.title, graph.left_label, lines, without, y_top, step)
+    return GraphPlot(graph.title, graph.left_label, lines, without, y_top, step, graph.references)
 
 
 def _draw(ax: Any, plot: GraphPlot, window: TimeRange) -> None:
@@ -235,6 +268,8 @@ def _draw(ax: Any, plot: GraphPlot, window: TimeRange) -> None:
             linewidth=1.4,
             drawstyle="steps-post" if plot.step_seconds else "default",
         )
+    for reference in plot.references:
+        ax.axhline(reference.value, label=reference.label, color="grey", linestyle="--", linewidth=1.0)
     if not plot.lines:
         ax.text(
             0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="grey", fontsize=14
@@ -274,7 +309,7 @@ def render_dashboard(
     )
     plots = []
     for position, graph in enumerate(dashboard.graphs):
-        plot = plan_graph(graph, reader.read(graph.series, window), window_seconds=window_seconds)
+        plot = plan_graph(graph, reader.read(graph.inputs, window), window_seconds=window_seconds)
         _draw(axes[position // _COLUMNS][position % _COLUMNS], plot, window)
         plots.append(plot)
     for position in range(len(dashboard.graphs), rows * _COLUMNS):
@@ -336,7 +371,7 @@ def render_all(
     """Every dashboard of ``telemetry.dashboards`` to ``output/<key>.png``, plus ``output/index.html``."""
     reader = MetricReader(hub, cloudwatch)
     preferred = min(
-        series.period_seconds for board in DASHBOARDS for graph in board.graphs for series in graph.series
+        series.period_seconds for board in DASHBOARDS for graph in board.graphs for series in graph.inputs
     )
     window = TimeRange(start, end, choose_period(start, end, preferred))
     pages = []

@@ -4,4 +4,9 @@ the handlers to compare what they emit with what the dashboards query)."""
 from __future__ import annotations
 
 from tests.support.aws import aws, config, regions  # noqa: F401 (fixtures)
-from tests.support.cdk_app import cdk_all_options, cdk_default, cdk_imported_table  # noqa: F401 (fixtures)
+from tests.support.cdk_app import (  # noqa: F401 (fixtures)
+    cdk_all_options,
+    cdk_default,
+    cdk_far_replica_expire,
+    cdk_imported_table,
+)

@@ -13,7 +13,7 @@ from tests.support.cdk_app import Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk")
 
-VARIANTS = ["cdk_default", "cdk_all_options", "cdk_imported_table"]
+VARIANTS = ["cdk_default", "cdk_all_options", "cdk_imported_table", "cdk_far_replica_expire"]
 
 # Every finding we acknowledge, with where; a new acknowledgement must be added here on purpose.
 EXPECTED_ACKNOWLEDGEMENTS = {

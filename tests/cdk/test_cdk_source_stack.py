@@ -179,7 +179,44 @@ def test_replicator_mapping_bounds_retries_and_never_filters(cdk_default: Synthe
     template = cdk_default.source
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        _mapping("^ReplicatorFunction", StartingPosition="TRIM_HORIZON", FilterCriteria=Match.absent()),
+        _mapping(
+            "^ReplicatorFunction",
+            StartingPosition="TRIM_HORIZON",
+            FilterCriteria=Match.absent(),
+            # No parallelizationFactor in cdk.json: chosen for us-east-1 -> eu-west-1 (about 75 ms).
+            ParallelizationFactor=4,
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("variant", "replica_region", "factor"),
+    [
+        pytest.param("cdk_default", "eu-west-1", 4, id="us-east-1-to-eu-west-1"),
+        pytest.param("cdk_far_replica_expire", "ap-southeast-2", 8, id="us-east-1-to-ap-southeast-2"),
+    ],
+)
+def test_replicator_mapping_factor_comes_from_the_region_pair(variant, replica_region, factor, request):
+    # GIVEN an app whose context sets no parallelizationFactor
+    synthesized: Synthesized = request.getfixturevalue(variant)
+    config = synthesized.config
+    assert config.replica_region == replica_region
+    # THEN the replicator's mapping runs the factor the region pair's round trip needs
+    assert config.sizing.parallelization_factor == factor
+    synthesized.source.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": Match.string_like_regexp("^ReplicatorFunction")},
+            "ParallelizationFactor": factor,
+        },
+    )
+    # AND the usage metrics keep one batch at a time per shard (one window state)
+    synthesized.source.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "FunctionName": {"Ref": Match.string_like_regexp("^UsageMetricsFunction")},
+            "ParallelizationFactor": 1,
+        },
     )
 
 

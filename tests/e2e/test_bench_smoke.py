@@ -16,8 +16,15 @@ def test_quick_benchmarks_produce_every_figure(tmp_path, capsys):
         "Metrics consumer",
         "Consistency check",
         "Memory",
+        "A saturated shard far away",
     ):
         assert f"{heading}" in text
     assert "Reproduce:" in text
     assert "None" not in text and "nan" not in text.lower()
-    assert set(BENCHMARKS) >= {"replication", "end_to_end", "metrics_consumer", "check_throughput"}
+    assert set(BENCHMARKS) >= {
+        "replication",
+        "end_to_end",
+        "metrics_consumer",
+        "check_throughput",
+        "saturated",
+    }

@@ -81,3 +81,29 @@ def test_series_without_data_are_listed_not_dropped(tmp_path, config):
     total = sum(len(graph.series) for graph in board.graphs)
     assert sum(len(plot.lines) for plot in plots) == 1
     assert sum(len(plot.without_data) for plot in plots) == total - 1
+
+
+def test_a_ratio_line_divides_the_sums_cloudwatch_returns_for_its_two_series(aws, tmp_path, config):
+    # GIVEN one minute of write units and records replicated in the embedded CloudWatch (whose
+    # metric math returns nothing)
+    now = time.time()
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    hub = MetricsHub(lambda region: cloudwatch)
+    hub.add("us-east-1", [_datum("DynamoDBReplication", "ReplicaWriteUnits", (5.0, 4.0), now)])
+    hub.add("us-east-1", [_datum("DynamoDBReplication", "RecordsReplicated", (4.0, 2.0), now)])
+    hub.flush()
+    board = resolve(DASHBOARDS[0], config.dashboard_context())
+    # WHEN the replication dashboard is rendered
+    plots = render_dashboard(
+        board,
+        MetricReader(hub, lambda region: cloudwatch),
+        TimeRange(now - 30, now + 30, 60),
+        tmp_path / "replication.png",
+    )
+    # THEN the cost graph's write-unit line is the minute's Sum of units over its Sum of records
+    (cost,) = [plot for plot in plots if "per replicated change" in plot.title]
+    (line,) = cost.lines
+    assert line.label == "write units per change"
+    assert [value for _, value in line.points] == [1.5]
+    # AND the read-unit line, whose numerator nobody published, is listed as without data
+    assert cost.without_data == ("read units per change",)

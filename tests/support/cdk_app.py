@@ -41,6 +41,14 @@ IMPORTED_TABLE: dict[str, Any] = {
     "aws:cdk:bundling-stacks": [],
 }
 
+# A replica far away (us-east-1 -> ap-southeast-2, about 200 ms) whose own TTL deletes expired
+# items; no parallelizationFactor, so the mapping's factor comes from the region pair.
+FAR_REPLICA_EXPIRE: dict[str, Any] = {
+    "replicaRegion": "ap-southeast-2",
+    "ttlDeletes": "expire",
+    "aws:cdk:bundling-stacks": [],
+}
+
 
 @dataclass
 class Synthesized:
@@ -107,3 +115,9 @@ def cdk_all_options(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthe
 def cdk_imported_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     """The app attached to an existing, KMS-encrypted source table."""
     yield synthesize(tmp_path_factory.mktemp("cdk-imported"), IMPORTED_TABLE)
+
+
+@pytest.fixture(scope="session")
+def cdk_far_replica_expire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app with a far replica region and ``ttlDeletes=expire`` (see FAR_REPLICA_EXPIRE)."""
+    yield synthesize(tmp_path_factory.mktemp("cdk-far-expire"), FAR_REPLICA_EXPIRE)

@@ -62,6 +62,8 @@ def _dashboard_refs(name: str, body: dict[str, Any]) -> Iterator[MetricRef]:
         for row in props["metrics"]:
             options = row[-1] if isinstance(row[-1], dict) else {}
             fields = row[:-1] if options else row
+            if "expression" in options and not fields:
+                continue  # metric math: the series it reads are rows of their own (hidden)
             if "expression" in options or any(field in (".", "..") for field in fields):
                 raise AssertionError(f"unsupported metric row in {name}: {row!r}")
             namespace, metric, *pairs = fields

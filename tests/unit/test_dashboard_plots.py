@@ -10,15 +10,25 @@ import matplotlib.pyplot as plt
 import pytest
 
 from deployconfig.config import load
-from localrun.cloudwatch.render import TimeRange, _draw, line_styles, plan_graph
-from telemetry.dashboards import DASHBOARDS, Graph, Series, period_text, resolve
+from localrun.cloudwatch.render import TimeRange, _draw, divide, line_styles, plan_graph
+from telemetry import catalogue as c
+from telemetry.dashboards import (
+    DASHBOARDS,
+    REPLICATION_DASHBOARD,
+    Graph,
+    Ratio,
+    Reference,
+    Series,
+    period_text,
+    resolve,
+)
 
 NOW = 1_800_000_000.0
 CONTEXT = load().dashboard_context()
 
 
-def _series(label: str, stat: str = "Sum") -> Series:
-    return Series("DynamoDBReplication", "RecordsReplicated", (("TableName", "Users"),), stat, label)
+def _series(label: str, stat: str = "Sum", metric: str = "RecordsReplicated") -> Series:
+    return Series("DynamoDBReplication", metric, (("TableName", "Users"),), stat, label)
 
 
 def _points(*values: float, step: float = 1.0) -> list[tuple[float, float]]:
@@ -54,7 +64,7 @@ def test_no_title_claims_a_rate_per_second_for_a_per_minute_sum():
 def test_every_series_of_a_graph_has_its_own_look():
     for board in (resolve(template, CONTEXT) for template in DASHBOARDS):
         for graph in board.graphs:
-            looks = [(s.color, s.linestyle, s.marker) for s in line_styles(graph.series)]
+            looks = [(s.color, s.linestyle, s.marker) for s in line_styles(graph.lines)]
             assert len(set(looks)) == len(looks), graph.title
 
 
@@ -112,4 +122,77 @@ def test_a_per_window_count_is_drawn_across_its_whole_window():
     assert line.get_drawstyle() == "steps-post"
     last = line.get_xdata(orig=True)[-1]  # type: ignore[index]
     assert last == dt.datetime.fromtimestamp(NOW + 20, dt.UTC)  # the last window, 10 s long
+    plt.close(figure)
+
+
+def _cost_graph() -> Graph:
+    (graph,) = [
+        g for g in resolve(REPLICATION_DASHBOARD, CONTEXT).graphs if "per replicated change" in g.title
+    ]
+    return graph
+
+
+def test_write_units_per_replicated_change_sits_beside_records_replicated():
+    # GIVEN the replication dashboard as deployed
+    titles = [graph.title for graph in resolve(REPLICATION_DASHBOARD, CONTEXT).graphs]
+    # THEN the cost graph comes right after records replicated (the next widget in the row)
+    assert titles[0].startswith("Records replicated per minute")
+    assert titles[1] == "Replica write and read units per replicated change, per minute (Sum / Sum)"
+    graph = _cost_graph()
+    # AND its lines divide the units' Sum by the records replicated's Sum, of the same table and period
+    table = (("TableName", CONTEXT.table),)
+    assert [(r.label, r.numerator.metric, r.denominator.metric) for r in graph.ratios] == [
+        ("write units per change", c.REPLICA_WRITE_UNITS.name, c.RECORDS_REPLICATED.name),
+        ("read units per change", c.REPLICA_READ_UNITS.name, c.RECORDS_REPLICATED.name),
+    ]
+    for part in graph.inputs:
+        assert (part.dimensions, part.stat, part.period_seconds) == (table, "Sum", 60)
+        assert part.region == CONTEXT.source_region  # EMF metrics land where the replicator runs
+    # AND Global Tables' one write unit per change is drawn for comparison
+    assert graph.references == (Reference("Global Tables: 1 write unit per 1 KB change", 1.0),)
+
+
+def test_a_ratio_has_a_point_only_where_both_series_have_one_and_the_denominator_is_not_zero():
+    # GIVEN write units in periods 0, 1, 2, 3 and records replicated in periods 0, 1 (zero), 3
+    units = _points(6.0, 2.0, 4.0, 9.0)
+    records = [(NOW, 3.0), (NOW + 1, 0.0), (NOW + 3, 9.0)]
+    # WHEN divided period by period
+    ratio = divide(units, records)
+    # THEN periods 0 and 3 have a value, the zero and the missing denominator none
+    assert ratio == [(NOW, 2.0), (NOW + 3, 1.0)]
+
+
+def test_a_ratio_graph_plots_the_division_of_its_inputs_with_its_reference():
+    # GIVEN a graph of one ratio and a reference line, and points for its two inputs
+    ratio = Ratio("write units per change", _series("units", metric="ReplicaWriteUnits"), _series("records"))
+    graph = Graph("Units per change", (), ratios=(ratio,), references=(Reference("Global Tables", 1.0),))
+    # WHEN planned
+    plot = plan_graph(graph, [_points(3.0, 1.0), _points(1.0, 2.0)])
+    # THEN one line holds the quotients, and the axis leaves room for the reference line too
+    (line,) = plot.lines
+    assert (line.label, line.points) == ("write units per change", _points(3.0, 0.5))
+    assert plot.references == graph.references
+    assert plot.y_top == pytest.approx(3.3)
+    # AND a ratio without data is named like a series without data, the reference still drawn
+    empty = plan_graph(graph, [[], _points(1.0)])
+    assert (empty.lines, empty.without_data, empty.y_top) == ((), ("write units per change",), 1.1)
+
+
+def test_a_reference_line_is_drawn_across_the_graph_and_named_in_the_legend():
+    # GIVEN the deployed cost graph with one period of data
+    graph = _cost_graph()
+    plot = plan_graph(graph, [_points(3.6), _points(1.0), _points(0.2), _points(1.0)])
+    figure, ax = plt.subplots(layout="constrained")
+    # WHEN it is drawn
+    _draw(ax, plot, TimeRange(NOW, NOW + 10, 1))
+    # THEN the legend names both ratios and Global Tables' reference, drawn at 1.0
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [text.get_text() for text in legend.get_texts()] == [
+        "write units per change",
+        "read units per change",
+        "Global Tables: 1 write unit per 1 KB change",
+    ]
+    reference = [line for line in ax.get_lines() if str(line.get_label()).startswith("Global Tables")]
+    assert [list(line.get_ydata()) for line in reference] == [[1.0, 1.0]]  # type: ignore[arg-type]
     plt.close(figure)

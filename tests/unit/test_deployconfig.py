@@ -60,11 +60,32 @@ def test_dashboard_context_fills_the_templates_from_the_configuration():
         ),
         pytest.param({"alarmEmail": "not-an-address"}, "e-mail", id="bad-email"),
         pytest.param({"existingTableKeyArn": "alias/mine"}, "KMS key ARN", id="bad-key-arn"),
+        pytest.param(
+            {"ttlDeletes": "expire", "ttlAttribute": ""}, "'expire' needs 'ttlAttribute'", id="expire-no-ttl"
+        ),
+        pytest.param(
+            {"ttlDeletes": "expire", "excludeAttributes": "expires_at"},
+            "would never expire",
+            id="expire-excluded-ttl",
+        ),
     ],
 )
 def test_invalid_context_is_refused_with_the_key_named(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load(overrides)
+
+
+@pytest.mark.parametrize(
+    ("ttl_deletes", "replica_ttl"),
+    [
+        pytest.param("replicate", None, id="replicate"),
+        pytest.param("skip", None, id="skip"),
+        pytest.param("expire", "expires_at", id="expire"),
+    ],
+)
+def test_only_ttl_deletes_expire_gives_the_replica_a_ttl_of_its_own(ttl_deletes, replica_ttl):
+    config = load({"ttlDeletes": ttl_deletes, "ttlAttribute": "expires_at"})
+    assert config.replica_ttl_attribute == replica_ttl
 
 
 def test_without_a_cdk_json_the_built_in_defaults_are_the_repositorys_cdk_json(tmp_path, monkeypatch):
