@@ -1,9 +1,11 @@
 """Six protocol bugs, planted one at a time: each one makes a test fail.
 
 A proof that cannot see a planted bug proves nothing. Each class below was planted in the write
-protocol by hand (issue #16); four are found by the state machine itself (tests/support/
-convergence.py), two by a deterministic check whose correct-code twin runs in the integration
-tier. Each test plants its bug with ``monkeypatch`` and asserts that the check fails.
+protocol by hand (issue #16); three are found by the state machine itself (tests/support/
+convergence.py: the stale delete, the ignored tombstone, coalescing), three by a deterministic
+check that also runs, unplanted, against the real protocol (an equal version overwriting, a mark
+never raised, a repair at the lowest version). Each test plants its bug with ``monkeypatch`` and
+asserts that the check fails.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from replicator.core import plan as plan_rules
 from replicator.core import protocol
 from replicator.core import repair as repair_rules
 from replicator.core.version import ZERO
+from tests.support.actors import Repair
 from tests.support.aws import aws, config, regions  # noqa: F401 (fixtures)
 from tests.support.convergence import ReplicationMachine
 from tests.support.events import key
@@ -43,6 +46,7 @@ HUNT = settings(
 )
 CONVERGENCE_BROKEN = (
     r"went backwards|must equal the source|not a state the source had|a deleted item was exposed"
+    r"|deleted by an older delete"
 )
 
 
@@ -95,18 +99,6 @@ def test_the_machine_finds_coalescing_that_keeps_the_oldest_record(monkeypatch):
         hunt()
 
 
-def test_the_machine_finds_a_repair_that_writes_at_the_lowest_version(monkeypatch):
-    # GIVEN a repair that writes at the lowest of the item's, the tombstone's and the mark's versions
-    def lowest(state, watermark):
-        candidates = [v for v in (state.item_version, state.tombstone_version, watermark) if v]
-        return min(candidates, default=ZERO)
-
-    monkeypatch.setattr(repair_rules, "repair_version", lowest)
-    # WHEN the machine runs its repair actor THEN a version goes backwards or older records win
-    with pytest.raises(AssertionError, match=CONVERGENCE_BROKEN):
-        hunt()
-
-
 # -- found by a deterministic check (its correct-code twin is in tests/integration) -----------------
 
 
@@ -135,9 +127,49 @@ def the_mark_covers_what_was_delivered(regions) -> None:  # noqa: F811
     assert int(mark or 0) == int(event["Records"][-1]["dynamodb"]["SequenceNumber"])
 
 
+def a_repair_never_lowers_a_version(regions) -> None:  # noqa: F811
+    # a key deleted and re-inserted in separate batches: its tombstone is older than its item
+    harness = Harness(regions)
+    for change in ("put", "delete", "put"):
+        if change == "put":
+            regions.source.put_item(TableName="Users", Item={**key("ann"), "v": {"N": "1"}})
+        else:
+            regions.source.delete_item(TableName="Users", Key=key("ann"))
+        harness.deliver(regions.tap.read_event())
+    before = harness.replica_versions()
+    repair = Repair(
+        Reconciler(harness.replicator.writer),
+        key("ann"),
+        lambda: regions.source.get_item(TableName="Users", Key=key("ann"), ConsistentRead=True).get("Item"),
+        "Users",
+        lambda version, view: None,
+    )
+    while repair.step() is not None:
+        pass
+    after = harness.replica_versions()
+    assert after.keys() == before.keys()
+    assert all(after[k] >= before[k] for k in before), "the repair lowered a version"
+
+
 def test_the_checks_hold_on_the_real_protocol(regions):  # noqa: F811
     duplicate_delivery_is_recognised(regions)
     the_mark_covers_what_was_delivered(regions)
+
+
+def test_the_repair_check_holds_on_the_real_protocol(regions):  # noqa: F811
+    a_repair_never_lowers_a_version(regions)
+
+
+def test_a_repair_at_the_lowest_version_is_caught(regions, monkeypatch):  # noqa: F811
+    # GIVEN a repair that writes at the lowest of the item's, the tombstone's and the mark's versions
+    def lowest(state, watermark):
+        candidates = [v for v in (state.item_version, state.tombstone_version, watermark) if v]
+        return min(candidates, default=ZERO)
+
+    monkeypatch.setattr(repair_rules, "repair_version", lowest)
+    # WHEN a key whose tombstone is older than its item is repaired THEN its version goes down
+    with pytest.raises(AssertionError, match="the repair lowered a version"):
+        a_repair_never_lowers_a_version(regions)
 
 
 def test_an_equal_version_overwriting_is_caught(regions, monkeypatch):  # noqa: F811

@@ -36,6 +36,7 @@ HUNT = settings(
     stateful_step_count=50,
     deadline=None,
     database=None,
+    derandomize=True,  # the same examples every run: a finding is found every time
     phases=(Phase.generate,),  # finding one counterexample is the point; no shrinking
     report_multiple_bugs=False,
     suppress_health_check=[HealthCheck.too_slow],
@@ -65,6 +66,6 @@ def test_the_machine_finds_a_writer_that_ignores_versions(monkeypatch):
     # WHEN the machine runs against it THEN it finds a history that breaks convergence
     with pytest.raises(
         AssertionError,
-        match=r"went backwards|after draining the stream the replica must equal the source|not a state",
+        match=r"went backwards|after draining the stream the replica must equal|not a state|older delete",
     ):
         run_state_machine_as_test(ReplicationMachine, settings=HUNT)
