@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import check_throughput, end_to_end, metrics_consumer, replication
+from bench import check_throughput, cost, end_to_end, metrics_consumer, replication, sharded
 from bench.report import SECTIONS, render
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -24,6 +24,8 @@ BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "end_to_end": end_to_end.run,
     "metrics_consumer": metrics_consumer.run,
     "check_throughput": check_throughput.run,
+    "cost": cost.run,
+    "sharded": sharded.run,
 }
 
 

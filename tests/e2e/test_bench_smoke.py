@@ -16,8 +16,11 @@ def test_quick_benchmarks_produce_every_figure(tmp_path, capsys):
         "Metrics consumer",
         "Consistency check",
         "Memory",
+        "Cost per replicated change",
+        "Sharded: the replicator's own state under DynamoDB's per-item limit",
     ):
         assert f"{heading}" in text
     assert "Reproduce:" in text
     assert "None" not in text and "nan" not in text.lower()
     assert set(BENCHMARKS) >= {"replication", "end_to_end", "metrics_consumer", "check_throughput"}
+    assert set(BENCHMARKS) >= {"cost", "sharded"}
