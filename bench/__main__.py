@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import check_throughput, end_to_end, metrics_consumer, replication, saturated
+from bench import check_throughput, cost, end_to_end, metrics_consumer, replication, saturated, sharded
 from bench.report import SECTIONS, render
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -25,6 +25,8 @@ BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "metrics_consumer": metrics_consumer.run,
     "check_throughput": check_throughput.run,
     "saturated": saturated.run,
+    "cost": cost.run,
+    "sharded": sharded.run,
 }
 
 

@@ -46,7 +46,7 @@ Attempt = Callable[[Callable[[], Reply]], Reply]
 """How one request is run: once (the default), or with the caller's retries."""
 
 
-def _once(send: Callable[[], Reply]) -> Reply:
+def once(send: Callable[[], Reply]) -> Reply:
     return send()
 
 
@@ -125,7 +125,7 @@ class ReplicaWriter:
             meter.add(call.operation, response)
         return Reply(response)
 
-    def run(self, steps: Steps[T], meter: Meter | None = None, attempt: Attempt = _once) -> T:
+    def run(self, steps: Steps[T], meter: Meter | None = None, attempt: Attempt = once) -> T:
         """Drive a protocol conversation to its end, one request at a time.
 
         ``attempt`` runs each request (the caller's retries go there): a request is retried on its
@@ -146,7 +146,7 @@ class ReplicaWriter:
         *,
         tombstone: Tombstone = UNKNOWN,
         meter: Meter | None = None,
-        attempt: Attempt = _once,
+        attempt: Attempt = once,
     ) -> Outcome:
         """Make the replica reflect ``write`` unless it already holds something newer."""
         if self.guarded_puts and write.action is Action.PUT:

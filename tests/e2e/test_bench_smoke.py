@@ -17,6 +17,8 @@ def test_quick_benchmarks_produce_every_figure(tmp_path, capsys):
         "Consistency check",
         "Memory",
         "A saturated shard far away",
+        "Cost per replicated change",
+        "Sharded: the replicator's own state under DynamoDB's per-item limit",
     ):
         assert f"{heading}" in text
     assert "Reproduce:" in text
@@ -27,4 +29,6 @@ def test_quick_benchmarks_produce_every_figure(tmp_path, capsys):
         "metrics_consumer",
         "check_throughput",
         "saturated",
+        "cost",
+        "sharded",
     }
