@@ -85,7 +85,7 @@ bench-quick: $(STAMP)  ## a short run of every benchmark (smoke test)
 
 soak: $(STAMP)  ## long fault-injection run (rewrites docs/reliability.md), then the state machine at 10x its examples
 	$(PY) -m faultlab.soak $(ARGS)
-	CONVERGENCE_EXAMPLES=600 $(PY) -m pytest -q -n 2 tests/property/test_replicator_convergence.py -k TestConvergence
+	CONVERGENCE_EXAMPLES=600 $(PY) -m pytest -q -n 2 tests/property/test_replicator_convergence.py
 
 lock:  ## re-resolve requirements/dev.in into exact pins
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
