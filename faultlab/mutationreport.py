@@ -4,11 +4,12 @@ Pure: the results come in as :class:`MutantResult` values (``faultlab.mutation``
 mutmut's files), the equivalents as the text of ``mutation-equivalents.toml``.
 
 Every surviving mutant must be explained. A survivor is *equivalent* when an entry of the
-equivalents file names its module, its function, and the exact source line(s) it changed, before
-and after. mutmut's own ids (``replicator.core.plan.x_plan_batch__mutmut_7``) are numbered in the
-order mutations are generated, so any edit of a function renumbers them; the line text stays put
-when code around it moves, and when the line itself changes the entry stops matching, so the
-mutant is triaged again instead of being waved through on an old reason.
+equivalents file names its module, its function, the line above the change (two ``continue``
+lines of one function are told apart by what precedes them), and the exact source line(s) it
+changed, before and after. mutmut's own ids (``replicator.core.plan.x_plan_batch__mutmut_7``) are
+numbered in the order mutations are generated, so any edit of a function renumbers them; the line
+text stays put when code around it moves, and when the line itself changes the entry stops
+matching, so the mutant is triaged again instead of being waved through on an old reason.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Mutation:
     """The source file, relative to the repository: ``replicator/core/plan.py``."""
     function: str
     """``plan_batch``, or ``ReplicaWriter._cancelled`` for a method."""
+    after: str
+    """The nearest non-blank line above the change, stripped (the ``def`` line at the top)."""
     original: str
     """The line(s) the mutation replaced, stripped, one per line."""
     mutated: str
@@ -102,23 +105,28 @@ def function_of(name: str) -> str:
 
 
 def mutation_from_diff(module: str, function: str, diff: str) -> Mutation:
-    """The lines a unified diff of the original and the mutated function removed and added."""
-    removed, added = [], []
+    """The lines a unified diff of the original and the mutated function removed and added, and the
+    nearest unchanged line above them."""
+    removed: list[str] = []
+    added: list[str] = []
+    after = ""
     for line in diff.splitlines():
-        if line.startswith(("---", "+++")):
+        if line.startswith(("---", "+++", "@@")):
             continue
         if line.startswith("-"):
             removed.append(line[1:].strip())
         elif line.startswith("+"):
             added.append(line[1:].strip())
-    return Mutation(module, function, "\n".join(removed), "\n".join(added))
+        elif not removed and not added and line.strip():
+            after = line.strip()
+    return Mutation(module, function, after, "\n".join(removed), "\n".join(added))
 
 
 def load_equivalents(text: str, *, source: str = "mutation-equivalents.toml") -> list[Equivalent]:
     """The ``[[equivalent]]`` entries of the equivalents file; a malformed entry raises ValueError."""
     document = tomllib.loads(text)
     entries = document.get("equivalent", [])
-    fields = ("module", "function", "original", "mutated", "reason")
+    fields = ("module", "function", "after", "original", "mutated", "reason")
     equivalents = []
     for number, entry in enumerate(entries, start=1):
         problems = [f for f in fields if not isinstance(entry.get(f), str)]
@@ -129,7 +137,11 @@ def load_equivalents(text: str, *, source: str = "mutation-equivalents.toml") ->
                 f"wrong: {', '.join(problems)}"
             )
         mutation = Mutation(
-            entry["module"], entry["function"], entry["original"].strip(), entry["mutated"].strip()
+            entry["module"],
+            entry["function"],
+            entry["after"].strip(),
+            entry["original"].strip(),
+            entry["mutated"].strip(),
         )
         equivalents.append(Equivalent(mutation, entry["reason"].strip()))
     return equivalents
@@ -174,6 +186,7 @@ def stub(survivor: Survivor) -> str:
         "[[equivalent]]\n"
         f"module = {_toml_string(m.module)}\n"
         f"function = {_toml_string(m.function)}\n"
+        f"after = {_toml_string(m.after)}\n"
         f"original = {_toml_string(m.original)}\n"
         f"mutated = {_toml_string(m.mutated)}\n"
         'reason = "TODO: why no history can tell it apart"\n'
@@ -229,7 +242,8 @@ def render(run: RunInfo, results: Sequence[MutantResult], equivalents: Sequence[
         (
             "mutants",
             f"{len(results):,} generated: {sum(status[s] for s in DETECTED):,} killed "
-            f"(of which {status['timeout']:,} by timeout), {len(found):,} survived "
+            f"({status['caught by type check']:,} by mypy before any test ran, "
+            f"{status['timeout']:,} by timeout), {len(found):,} survived "
             f"({len(found) - len(unexplained):,} equivalent, **{len(unexplained):,} unexplained**)"
             + (f", {status['skipped']:,} skipped by pragma" if status["skipped"] else "")
             + (
@@ -251,7 +265,7 @@ def render(run: RunInfo, results: Sequence[MutantResult], equivalents: Sequence[
         "|---|---|---|---|---|---|---|\n" + "\n".join(_module_rows(results, found)) + "\n"
     )
     if found:
-        text += "\n| # | where | original | mutated | verdict |\n|---|---|---|---|---|\n"
+        text += "\n| # | where | below | original | mutated | verdict |\n|---|---|---|---|---|---|\n"
         for number, survivor in enumerate(found, start=1):
             result, m = survivor.result, survivor.result.mutation
             where = f"`{result.module}`: `{m.function if m else function_of(result.name)}`"
@@ -260,6 +274,10 @@ def render(run: RunInfo, results: Sequence[MutantResult], equivalents: Sequence[
                 if survivor.reason is not None
                 else "**UNEXPLAINED**" + (" (no test reaches it)" if result.status == "no tests" else "")
             )
-            original, mutated = (_code(m.original), _code(m.mutated)) if m else ("?", "?")
-            text += f"| {number} | {where} | {original} | {mutated} | {verdict.replace('|', '/')} |\n"
+            after, original, mutated = (
+                (_code(m.after), _code(m.original), _code(m.mutated)) if m else ("?", "?", "?")
+            )
+            text += (
+                f"| {number} | {where} | {after} | {original} | {mutated} | {verdict.replace('|', '/')} |\n"
+            )
     return text

@@ -23,8 +23,10 @@ from faultlab.mutationreport import (
 WRITER = "replicator/adapters/writer.py"
 DIFF = """--- replicator/adapters/writer.py
 +++ replicator/adapters/writer.py
-@@ -1,4 +1,4 @@
+@@ -1,5 +1,5 @@
  def advance_watermark(self, source_table: str, version: str) -> None:
+     Key={schema.STATE_PARTITION_KEY: {"S": schema.watermark_pk(source_table)}},
+
 -    UpdateExpression="SET #v = :v",
 +    UpdateExpression="XXSET #v = :vXX",
      ConditionExpression=_NEWER,
@@ -47,7 +49,11 @@ RUN = RunInfo(
 
 def mutation(original: str = 'UpdateExpression="SET #v = :v",') -> Mutation:
     return Mutation(
-        WRITER, "ReplicaWriter.advance_watermark", original, 'UpdateExpression="XXSET #v = :vXX",'
+        WRITER,
+        "ReplicaWriter.advance_watermark",
+        'Key={schema.STATE_PARTITION_KEY: {"S": schema.watermark_pk(source_table)}},',
+        original,
+        'UpdateExpression="XXSET #v = :vXX",',
     )
 
 
@@ -70,8 +76,22 @@ def test_a_mutants_function_is_named_as_in_the_source(name, function):
 def test_a_mutant_is_described_by_its_module_function_and_the_lines_it_changed():
     # WHEN a mutmut diff is read
     found = mutation_from_diff(WRITER, "ReplicaWriter.advance_watermark", DIFF)
-    # THEN the file headers and unchanged lines are left out and indentation is stripped
+    # THEN the file headers and unchanged lines are left out, indentation is stripped, and the nearest
+    # non-blank line above the change is kept as its context
     assert found == mutation()
+
+
+def test_two_identical_lines_of_one_function_are_told_apart_by_the_line_above():
+    # GIVEN the same mutation of two `continue` lines of one function
+    diff = "--- p\n+++ p\n@@ -1,3 +1,3 @@\n def f():\n     skipped.append(x)\n-    continue\n+    break\n"
+    first = mutation_from_diff("p.py", "f", diff)
+    second = mutation_from_diff("p.py", "f", diff.replace("skipped.append(x)", "rejected.append(x)"))
+    # WHEN only the first is listed as equivalent
+    explained = Equivalent(first, "because")
+    results = [MutantResult("a__mutmut_1", "p.py", "survived", first)]
+    results.append(MutantResult("a__mutmut_2", "p.py", "survived", second))
+    # THEN the second stays unexplained
+    assert [s.reason for s in survivors(results, [explained])] == ["because", None]
 
 
 def test_an_equivalent_entry_explains_exactly_the_survivor_with_the_same_change():
@@ -84,6 +104,7 @@ def test_an_equivalent_entry_explains_exactly_the_survivor_with_the_same_change(
         [[equivalent]]
         module = "{WRITER}"
         function = "ReplicaWriter.advance_watermark"
+        after = 'Key={{schema.STATE_PARTITION_KEY: {{"S": schema.watermark_pk(source_table)}}}},'
         original = 'UpdateExpression="SET #v = :v",'
         mutated = 'UpdateExpression="XXSET #v = :vXX",'
         reason = "moto and DynamoDB both reject it, so it is killed elsewhere"
@@ -117,13 +138,16 @@ def test_an_entry_matching_no_survivor_is_reported_as_stale():
 def test_a_malformed_entry_names_its_number_and_what_is_wrong():
     with pytest.raises(ValueError, match=r"entry 1 needs string fields .* wrong: reason, unknown key 'why'"):
         load_equivalents(
-            '[[equivalent]]\nmodule = "m"\nfunction = "f"\noriginal = "a"\nmutated = "b"\nwhy = "x"\n'
+            '[[equivalent]]\nmodule = "m"\nfunction = "f"\nafter = ""\noriginal = "a"\nmutated = "b"\n'
+            'why = "x"\n'
         )
 
 
 def test_the_stub_for_an_unexplained_survivor_loads_back_as_the_same_mutation():
     # GIVEN an unexplained survivor whose line holds quotes of both kinds
-    tricky = Mutation(WRITER, "f", """x = "a" + 'b'""", """x = "XXaXX" + 'b'""")
+    tricky = Mutation(
+        WRITER, "f", "def f(a: str = '\\') -> None:", """x = "a" + 'b'""", """x = "XXaXX" + 'b'"""
+    )
     survivor = survivors([MutantResult("n__mutmut_1", WRITER, "survived", tricky)], [])[0]
     # WHEN its stub gets a reason and is read back
     text = stub(survivor).replace("TODO: why no history can tell it apart", "because")
@@ -132,11 +156,12 @@ def test_the_stub_for_an_unexplained_survivor_loads_back_as_the_same_mutation():
 
 
 def test_the_section_counts_mutants_per_module_and_marks_each_survivor():
-    # GIVEN a run with kills, a timeout, an explained and an unexplained survivor
+    # GIVEN a run with kills (one by mypy), a timeout, an explained and an unexplained survivor
     results = [
         MutantResult("w.x_f__mutmut_1", WRITER, "killed"),
         MutantResult("w.x_f__mutmut_2", WRITER, "killed"),
         MutantResult("w.x_f__mutmut_3", WRITER, "timeout"),
+        MutantResult("w.x_f__mutmut_6", WRITER, "caught by type check"),
         MutantResult("w.x_f__mutmut_4", WRITER, "survived", mutation()),
         MutantResult("w.x_f__mutmut_5", WRITER, "survived", mutation("a | b")),
     ]
@@ -144,14 +169,15 @@ def test_the_section_counts_mutants_per_module_and_marks_each_survivor():
     text = render(RUN, results, [Equivalent(mutation(), "rejected by DynamoDB; killed elsewhere")])
     # THEN the counts, the tool, the tests and the verdicts are there, pipes escaped in cells
     assert (
-        "| mutants | 5 generated: 3 killed (of which 1 by timeout), 2 survived "
+        "| mutants | 6 generated: 4 killed (1 by mypy before any test ran, 1 by timeout), 2 survived "
         "(1 equivalent, **1 unexplained**) |" in text
     )
     assert "| tool | mutmut 3.8.1 |" in text
     assert "`tests/integration/test_replicator.py`; not `tests/property/test_x.py::test_slow`" in text
-    assert "| `replicator/adapters/writer.py` | 5 | 2 | 1 | 1 | 1 | 75.0 % |" in text
+    assert "| `replicator/adapters/writer.py` | 6 | 3 | 1 | 1 | 1 | 80.0 % |" in text
     assert "equivalent: rejected by DynamoDB; killed elsewhere |" in text
-    assert "| 2 | `replicator/adapters/writer.py`: `ReplicaWriter.advance_watermark` | `a \\| b` |" in text
+    assert "| 2 | `replicator/adapters/writer.py`: `ReplicaWriter.advance_watermark` | `Key={schema" in text
+    assert "| `a \\| b` | `UpdateExpression=" in text
     assert text.rstrip().endswith("**UNEXPLAINED** |")
     assert (
         "812 s with 2 workers on a shared machine (load average 2.5 at the start, 3.1 at the end); "
