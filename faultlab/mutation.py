@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import datetime as dt
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -103,6 +104,10 @@ def environment(examples: int) -> dict[str, str]:
 
 def run_mutmut(options: Options) -> int:
     """A full mutmut run from scratch (its cache would keep verdicts from older tests)."""
+    if importlib.util.find_spec("mutmut") is None:
+        raise SystemExit(
+            f"mutmut is not installed in {sys.prefix}: `make install` (requirements/dev.txt pins it)"
+        )
     shutil.rmtree(options.root / "mutants", ignore_errors=True)
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(options.workers)]
     quiet = subprocess.DEVNULL if options.quiet else None
