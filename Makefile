@@ -9,7 +9,7 @@ export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install venv help test lint typecheck unit integration property cdk-tests e2e faults demo synth deploy destroy bench bench-quick soak lock clean
+.PHONY: install venv help test lint typecheck unit integration property cdk-tests e2e faults demo synth deploy destroy bench bench-quick soak mutate lock clean
 
 install: $(STAMP)  ## create .venv: the pinned dependencies, and this project (editable: .venv/bin/ddb-replicator)
 	@echo "ready: source $(VENV)/bin/activate (then ddb-replicator --help), or run $(VENV)/bin/ddb-replicator"
@@ -87,11 +87,14 @@ soak: $(STAMP)  ## long fault-injection run (rewrites docs/reliability.md), then
 	$(PY) -m faultlab.soak $(ARGS)
 	CONVERGENCE_EXAMPLES=600 $(PY) -m pytest -q -n 2 tests/property/test_replicator_convergence.py
 
+mutate: $(STAMP)  ## mutation testing of the write protocol (about 15 min); rewrites docs/reliability.md's last section
+	$(PY) -m faultlab.mutation $(ARGS)
+
 lock:  ## re-resolve requirements/dev.in into exact pins
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
 	/tmp/lock-venv/bin/pip install --quiet -r requirements/dev.in
 	( echo "# Exact pins for the development virtualenv (make test / demo / synth / bench)."; \
 	  echo "# Regenerate with: make lock"; /tmp/lock-venv/bin/pip freeze ) > requirements/dev.txt
 
-clean:  ## remove the virtualenv, node_modules and build output
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+clean:  ## remove the virtualenv, node_modules, build output and mutmut's mutants/
+	rm -rf $(VENV) node_modules cdk.out mutants .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from faultlab import sections
 from faultlab.faults import FaultKind
 from faultlab.poison import STAYS_POISON
 from faultlab.sequenced import SequencedModel
@@ -182,11 +183,4 @@ def render(result: SoakResult, *, command: str) -> str:
 
 def write_section(path: Path, section: str) -> None:
     """Replace the text between the soak markers of ``path`` (appended when there are none)."""
-    text = path.read_text() if path.exists() else ""
-    block = f"{BEGIN}\n{section}{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = (text.rstrip() + "\n\n" if text else "") + block + "\n"
-    path.write_text(text)
+    sections.write_section(path, section, begin=BEGIN, end=END)

@@ -1,4 +1,4 @@
-"""Fixtures of the end-to-end tier (servers, the demo, the benchmarks' smoke run)."""
+"""Fixtures of the end-to-end tier (servers, the demo, the smoke runs of the benchmarks and make mutate)."""
 
 from __future__ import annotations
 
