@@ -168,3 +168,20 @@ def test_the_capacity_the_replica_reports_is_published_per_table(regions, harnes
     # moto reports a unit per request (not AWS's size rules; bench/capacity.py applies those)
     assert harness.metric_total("ReplicaWriteUnits") >= 3
     assert harness.metric_total("ReplicaReadUnits") > 0
+
+
+def test_a_mark_that_cannot_be_recorded_hands_the_whole_batch_back(regions, harness):
+    # GIVEN a state table that refuses the high-water mark's write (and only it)
+    for ts in range(3):
+        put(regions, "ann", ts)
+    event = regions.tap.read_event()
+    injector = FaultInjector(harness.replicator.writer.client, operations=frozenset({"UpdateItem"}))
+    injector.fail_always(400, "AccessDeniedException")
+    # WHEN the batch is replicated
+    response = harness.deliver(event)
+    injector.remove()
+    # THEN the rows were written, but the batch is handed back from its first record, so no record
+    # is ever applied above a mark that does not cover it
+    first = min(int(r["dynamodb"]["SequenceNumber"]) for r in event["Records"])
+    assert harness.failed_sequences(response) == [str(first)]
+    assert "high-water mark not recorded" in harness.output.getvalue()

@@ -88,3 +88,50 @@ def test_an_unversioned_item_written_by_someone_else_is_replaced(regions):
     )
     assert outcome is RepairOutcome.WRITTEN
     assert [without_metadata(i) for i in harness.replica().values()] == [source_item(regions, "bob")]
+
+
+def test_a_key_with_a_tombstone_is_repaired_against_that_tombstone_with_consistent_reads(regions):
+    harness = Harness(regions)
+    reconciler = Reconciler(harness.replicator.writer)
+    reads: list[bool] = []
+    harness.replicator.writer.client.meta.events.register(
+        "before-parameter-build.dynamodb.GetItem",
+        lambda params, **_: reads.append(params.get("ConsistentRead")),
+    )
+    # GIVEN a key deleted in the replica (a tombstone), then re-created in the source, the record lost
+    regions.source.put_item(TableName="Users", Item={**key("ann"), "v": {"S": "1"}})
+    harness.deliver(regions.tap.read_event())
+    regions.source.delete_item(TableName="Users", Key=key("ann"))
+    harness.deliver(regions.tap.read_event())
+    regions.source.put_item(TableName="Users", Item={**key("ann"), "v": {"S": "2"}})
+    regions.tap.read()
+    (tombstone,) = harness.tombstones()
+    # WHEN it is repaired
+    mark = reconciler.read_watermark("Users")
+    observed = reconciler.read_state(key("ann"))
+    # THEN the repair sees the tombstone, writes above it, and every read was strongly consistent
+    assert observed.tombstone_version == tombstone[schema.VERSION_ATTRIBUTE]["S"]
+    version = repair_version(observed, mark)
+    assert reconciler.write_current_state(key("ann"), observed, source_item(regions, "ann"), version) is (
+        RepairOutcome.WRITTEN
+    )
+    assert harness.replica() == harness.source()
+    assert reads and all(reads), "a repair reads the replica and its tombstones strongly consistently"
+
+
+def test_a_repair_whose_tombstone_changed_since_it_was_read_backs_off(regions):
+    harness = Harness(regions)
+    reconciler = Reconciler(harness.replicator.writer)
+    regions.source.put_item(TableName="Users", Item={**key("ann"), "v": {"S": "1"}})
+    harness.deliver(regions.tap.read_event())
+    regions.source.delete_item(TableName="Users", Key=key("ann"))
+    harness.deliver(regions.tap.read_event())
+    observed = reconciler.read_state(key("ann"))
+    # WHEN a newer delete of the key is replicated between the repair's read and its write
+    regions.source.put_item(TableName="Users", Item={**key("ann"), "v": {"S": "2"}})
+    regions.source.delete_item(TableName="Users", Key=key("ann"))
+    harness.deliver(regions.tap.read_event())
+    stale = {**key("ann"), "v": {"S": "1"}}
+    # THEN the repair's condition on the tombstone it read fails, and nothing is resurrected
+    assert reconciler.write_current_state(key("ann"), observed, stale, "9" * 40) is RepairOutcome.CONFLICT
+    assert harness.replica() == {}

@@ -132,3 +132,15 @@ def test_versions_order_like_the_sequence_numbers_they_encode():
     assert [version.decode(version.encode(s)) for s in seqs] == seqs
     with pytest.raises(ValueError, match="40 digits"):
         version.encode(10**40)
+
+
+def test_records_after_a_skipped_ttl_delete_are_still_planned():
+    ttl = record(1, "REMOVE", keys=key("a"), ttl_delete=True)
+    p = plan(
+        ttl,
+        rec(2, "INSERT", "b", v="1"),
+        rec(3, "INSERT", "c", v="1"),
+        policy=Policy(ttl_policy=TtlPolicy.SKIP),
+    )
+    assert sorted(w.keys["user_id"]["S"] for w in p.writes) == ["b", "c"]
+    assert p.record_count == 3
