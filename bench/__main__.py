@@ -20,8 +20,8 @@ from bench.report import SECTIONS, render
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 
 BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
-    # First: it forks one process per lane, which is only safe while this process has no other
-    # thread (the embedded servers and pools of the other benchmarks leave some behind).
+    # First: it forks one process per lane; a child forked while a thread left by another benchmark
+    # (an embedded server, a pool) holds a lock would wait for ever (seen in a full run).
     "saturated": saturated.run,
     "replication": replication.run,
     "end_to_end": end_to_end.run,
