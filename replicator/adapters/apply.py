@@ -17,14 +17,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ddbstream import EventName
 from replicator.adapters.retry import Backoff, Deadline, call_with_retries
 from replicator.adapters.writer import Meter, ReplicaWriter
 from replicator.core import version
 from replicator.core.errors import ReplicatorError, RetryableError, Throttled
 from replicator.core.outcomes import ApplyResult, WriteResult
-from replicator.core.plan import Action, Plan, Write
-from replicator.core.protocol import BATCH_GET_LIMIT, UNKNOWN, Tombstone
+from replicator.core.plan import Plan, Write
+from replicator.core.protocol import BATCH_GET_LIMIT, UNKNOWN, Tombstone, inserted_keys
 
 T = TypeVar("T")
 
@@ -102,22 +101,16 @@ def apply_plan(
             return exc
         return None
 
-    workers = max(
-        1, min(executor.max_workers, len(plan.writes) + 1 + len(plan.writes) // BATCH_GET_LIMIT + 1)
-    )
+    inserts = [] if writer.guarded_puts else inserted_keys(plan.writes)
+    chunks = [inserts[start : start + BATCH_GET_LIMIT] for start in range(0, len(inserts), BATCH_GET_LIMIT)]
+    # one worker for the mark, one per tombstone read, one per write
+    workers = max(1, min(executor.max_workers, 1 + len(chunks) + len(plan.writes)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replica-write") as pool:
         watermark = pool.submit(advance)
         # Submitted before any put: the pool's queue is FIFO, so every read has started before a
         # put can wait for one.
-        inserts = [] if writer.guarded_puts else [w.key_hash for w in plan.writes if _is_insert(w)]
-        for start in range(0, len(inserts), BATCH_GET_LIMIT):
-            chunk = inserts[start : start + BATCH_GET_LIMIT]
-            pending = pool.submit(read, chunk)
-            reads.update(dict.fromkeys(chunk, pending))
+        for chunk in chunks:
+            reads.update(dict.fromkeys(chunk, pool.submit(read, chunk)))
         results = tuple(pool.map(run, plan.writes))
         watermark_error = watermark.result()
     return ApplyResult(results, watermark_error, throttles.value, meter.total)
-
-
-def _is_insert(write: Write) -> bool:
-    return write.action is Action.PUT and write.record.event_name is EventName.INSERT

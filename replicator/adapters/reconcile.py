@@ -49,7 +49,7 @@ class Reconciler:
 
     def read_state(self, keys: Item) -> ReplicaState:
         item = self._get(self.tables.replica, dict(keys))
-        tombstone = self._get(self.tables.state, _tombstone_key(keys))
+        tombstone = self._get(self.tables.state, self.tables.tombstone_key(key_hash(keys)))
         return ReplicaState(item=item, tombstone_version=stored_version(tombstone))
 
     def _get(self, table: str, key: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -79,7 +79,7 @@ class Reconciler:
             tombstone_action: dict[str, Any] = {
                 "ConditionCheck": {
                     "TableName": self.tables.state,
-                    "Key": _tombstone_key(keys),
+                    "Key": self.tables.tombstone_key(key_hash(keys)),
                     "ConditionExpression": tomb_condition,
                 }
             }
@@ -115,10 +115,6 @@ class Reconciler:
         except BotoCoreError as exc:
             raise classify.classify(exc) from exc
         return RepairOutcome.WRITTEN if source_item is not None else RepairOutcome.DELETED
-
-
-def _tombstone_key(keys: Item) -> dict[str, Any]:
-    return {schema.STATE_PARTITION_KEY: {"S": schema.tombstone_pk(key_hash(keys))}}
 
 
 def _expect_item(keys: Item, observed: ReplicaState) -> tuple[str, dict[str, Any]]:

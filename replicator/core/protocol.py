@@ -120,14 +120,22 @@ def _compare(stored: str, incoming: str) -> Outcome:
     return Outcome.ALREADY_APPLIED if stored == incoming else Outcome.STALE
 
 
-def _conditional(condition: str, version: str) -> dict[str, Any]:
+_TOTAL: Final = {"ReturnConsumedCapacity": "TOTAL"}
+"""Asked of every request (a transaction's actions take it once, on the request)."""
+
+
+def _condition(condition: str, version: str) -> dict[str, Any]:
     return {
         "ConditionExpression": condition,
         "ExpressionAttributeNames": _NAMES,
         "ExpressionAttributeValues": {":v": {"S": version}},
         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        "ReturnConsumedCapacity": "TOTAL",
     }
+
+
+def _conditional(condition: str, version: str) -> dict[str, Any]:
+    """A single conditional request's parameters: the condition, and the capacity it used."""
+    return {**_condition(condition, version), **_TOTAL}
 
 
 def deleted_later(tombstone: str | None, version: str) -> bool:
@@ -192,6 +200,12 @@ def batch_versions(table: str, reply: Reply) -> dict[str, str]:
         # retried with backoff by the caller, as any throttled request is.
         raise Throttled("BatchGetItem left keys unprocessed")
     return found
+
+
+def inserted_keys(writes: Iterable[Write]) -> list[str]:
+    """The key hashes whose tombstones a batch reads before its puts: those of its INSERTs (a MODIFY
+    tries its fast path first, a REMOVE writes its tombstone)."""
+    return [w.key_hash for w in writes if w.action is Action.PUT and w.record.event_name is EventName.INSERT]
 
 
 def tombstone_reads(tables: ReplicaTables, key_hashes: Iterable[str]) -> list[Call]:
@@ -283,21 +297,21 @@ def guarded_put(tables: ReplicaTables, write: Write) -> Steps[Outcome]:
     redrive pays for the transaction. The live replicator never needs it (docs/design.md).
     """
     item = {**(write.item or {}), schema.VERSION_ATTRIBUTE: {"S": write.version}}
-    check = _conditional(PUT_IF_NEWER, write.version)
+    check = _condition(PUT_IF_NEWER, write.version)
     reply = yield Call(
         "TransactWriteItems",
         {
             "TransactItems": [
-                {"Put": {"TableName": tables.replica, "Item": item, **_without_capacity(check)}},
+                {"Put": {"TableName": tables.replica, "Item": item, **check}},
                 {
                     "ConditionCheck": {
                         "TableName": tables.state,
                         "Key": tables.tombstone_key(write.key_hash),
-                        **_without_capacity(check),
+                        **check,
                     }
                 },
             ],
-            "ReturnConsumedCapacity": "TOTAL",
+            **_TOTAL,
         },
     )
     if not reply.condition_failed:
@@ -307,10 +321,6 @@ def guarded_put(tables: ReplicaTables, write: Write) -> Steps[Outcome]:
         stored = stored_version(reasons[0].get("Item"))
         return Outcome.STALE if stored is None else _compare(stored, write.version)
     return Outcome.DELETED_LATER
-
-
-def _without_capacity(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k != "ReturnConsumedCapacity"}
 
 
 # -- the high-water mark ----------------------------------------------------------------------------

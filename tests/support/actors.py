@@ -16,9 +16,9 @@ from typing import Any
 from ddbstream import Item, parse_event
 from replicator.adapters.reconcile import Reconciler
 from replicator.adapters.writer import ReplicaWriter
-from replicator.core import protocol, schema
+from replicator.core import protocol, version
 from replicator.core import repair as repair_rules
-from replicator.core.plan import Action, Write, plan_batch
+from replicator.core.plan import Action, plan_batch
 from replicator.core.policy import Policy
 from replicator.core.protocol import UNKNOWN, Call, Steps, Tombstone
 from replicator.core.repair import RepairOutcome, ReplicaState
@@ -103,7 +103,7 @@ class Invocation(Stepped):
     def _run(self) -> Iterator[Did]:
         writer, plan = self.writer, self.plan
         known: dict[str, str] = {}
-        inserts = [w.key_hash for w in plan.writes if _is_insert(w)]
+        inserts = protocol.inserted_keys(plan.writes)
         if inserts and not writer.guarded_puts:
             for call in protocol.tombstone_reads(writer.tables, inserts):
                 self.in_flight = call
@@ -119,7 +119,7 @@ class Invocation(Stepped):
                 steps = protocol.replicate(writer.tables, write, tombstone=tombstone, now=writer.now())
             yield from self._converse(steps, write.key_hash, tombstone)
         if plan.max_sequence is not None and not writer.guarded_puts:
-            mark = str(plan.max_sequence).zfill(schema.VERSION_WIDTH)
+            mark = version.encode(plan.max_sequence)
             yield from self._converse(
                 protocol.raise_watermark(writer.tables, self.source_table, writer.bucket, mark), None, None
             )
@@ -144,10 +144,6 @@ class Invocation(Stepped):
         """The runtime dies: nothing more is sent, except what was already on the wire."""
         self.done = True
         return self.in_flight
-
-
-def _is_insert(write: Write) -> bool:
-    return write.action is Action.PUT and write.record.event_name.value == "INSERT"
 
 
 class Repair(Stepped):
@@ -182,9 +178,7 @@ class Repair(Stepped):
                 return
             view = None if source is None else replicated_view(dict(source), frozenset())
             new_version = (
-                (mark or "0".zfill(schema.VERSION_WIDTH))
-                if self.backfill
-                else repair_rules.repair_version(observed, mark)
+                (mark or version.ZERO) if self.backfill else repair_rules.repair_version(observed, mark)
             )
             self.outcome = self.reconciler.write_current_state(self.keys, observed, view, new_version)
             if self.outcome is not RepairOutcome.CONFLICT:
