@@ -39,6 +39,12 @@ from faultlab.mutationreport import Equivalent, MutantResult, RunInfo
 DEFAULT_EXAMPLES = 12
 """The state machine's examples per mutant: enough to catch what it catches at 60, in the budget."""
 DEFAULT_WORKERS = 2
+DELIVERY_SECONDS = 10
+"""A test delivery's invocation time under mutation, instead of 60 s: the writer starts an attempt
+only with its client timeouts (7 s) and the reporting reserve (1 s) left, so this leaves a failing
+write about 2 s of retries, while a delivery to moto takes well under a second."""
+CONVERGENCE_DELIVERY_MILLIS = 2_000
+"""The state machine's invocation time under mutation (its retries neither sleep nor wait)."""
 DEFAULT_OUTPUT = Path("docs/reliability.md")
 
 
@@ -96,6 +102,11 @@ def environment(examples: int) -> dict[str, str]:
         # mutmut runs the type checker by name (type_check_command): this interpreter's mypy.
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         "CONVERGENCE_EXAMPLES": str(examples),
+        # A delivery whose writes keep failing gives up after this many seconds instead of 60
+        # (tests/support/replication.py): mutants that make a failed condition retryable end in
+        # a verdict, not in mutmut's timeout.
+        "TEST_DELIVERY_SECONDS": str(DELIVERY_SECONDS),
+        "CONVERGENCE_DELIVERY_MILLIS": str(CONVERGENCE_DELIVERY_MILLIS),
         "HYPOTHESIS_PROFILE": "mutation",
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
         "PYTHONDONTWRITEBYTECODE": "1",

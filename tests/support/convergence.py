@@ -29,6 +29,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -66,6 +67,9 @@ VALUES = st.integers(min_value=0, max_value=3)
 FAULTS = st.sampled_from(["none", "none", "crash", "throttle", "lost-reply", "stuck-key"])
 STATE = "Users-replication-state"
 _NOT_FOUND = object()
+DELIVERY_MILLIS = int(os.environ.get("CONVERGENCE_DELIVERY_MILLIS", "60000"))
+"""An invocation's time. Retries here neither sleep nor wait for a minimum attempt time, so a
+mutant that makes every write retryable spins until this runs out: `make mutate` sets 2 s."""
 
 
 class Clock:
@@ -186,7 +190,7 @@ class ReplicationMachine(RuleBasedStateMachine):
         """One invocation through the real handler; None when the runtime crashed."""
         client = self.replicator.writer.client
         injector = FaultInjector(client)
-        millis = 60_000
+        millis = DELIVERY_MILLIS
         if fault == "crash":
             injector.crash_after(after)
         elif fault == "throttle":

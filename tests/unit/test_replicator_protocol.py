@@ -275,3 +275,52 @@ def test_a_batch_read_outside_one_to_a_hundred_keys_is_refused(count):
 def test_tables_refuse_a_retention_below_the_stream_or_a_mark_without_buckets(hours, buckets):
     with pytest.raises(ConfigurationError, match=r"tombstone retention|at least one bucket"):
         ReplicaTables("Users", "Users-state", hours * 3600, buckets)
+
+
+def every_call() -> list[Call]:
+    """One of each request the protocol can make, each conversation taken down its longest path."""
+    modify_of_absent = converse(
+        protocol.put(TABLES, write("MODIFY"), tombstone=UNKNOWN), [failed(None), ok()]
+    )
+    return [
+        *modify_of_absent[0],
+        *converse(protocol.delete(TABLES, write("REMOVE"), now=NOW), [ok(), ok()])[0],
+        *converse(protocol.guarded_put(TABLES, write("INSERT")), [ok()])[0],
+        *converse(protocol.raise_watermark(TABLES, "Users", 0, V), [ok()])[0],
+        *converse(protocol.read_watermark(TABLES, "Users"), [ok()])[0],
+        *protocol.tombstone_reads(TABLES, ["h1"]),
+    ]
+
+
+def test_every_request_reports_its_capacity_and_every_read_is_strongly_consistent():
+    # GIVEN every kind of request the protocol sends
+    calls = every_call()
+    assert {c.operation for c in calls} == {
+        "PutItem",
+        "GetItem",
+        "DeleteItem",
+        "TransactWriteItems",
+        "UpdateItem",
+        "BatchGetItem",
+    }
+    # THEN each asks for the capacity it consumed (the replicator's cost metrics add it up), and
+    # each read is strongly consistent: an eventually consistent read can miss a tombstone written
+    # a moment ago, and a put after such a read resurrects the deleted item
+    for call in calls:
+        assert call.params["ReturnConsumedCapacity"] == "TOTAL", call.operation
+    reads = [c.params for c in calls if c.operation == "GetItem"] + [
+        request
+        for c in calls
+        if c.operation == "BatchGetItem"
+        for request in c.params["RequestItems"].values()
+    ]
+    assert len(reads) == 3 and all(read["ConsistentRead"] is True for read in reads)
+
+
+def test_a_tombstone_expires_its_retention_after_it_is_written():
+    # GIVEN a REMOVE replicated at NOW
+    (tombstone_put, _), _ = converse(protocol.delete(TABLES, write("REMOVE"), now=NOW + 0.9), [ok(), ok()])
+    item = tombstone_put.params["Item"]
+    # THEN its tombstone outlives the stream's 24 h by the configured retention, from now
+    assert item[schema.STATE_TTL_ATTRIBUTE] == {"N": str(int(NOW) + 72 * 3600)}
+    assert item[schema.VERSION_ATTRIBUTE] == {"S": V}
