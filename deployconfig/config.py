@@ -220,6 +220,8 @@ class DeploymentConfig:
             segments=self.segment_values,
             tracked_attributes=self.tracked_attributes,
             window_seconds=self.tumbling_window_seconds,
+            source_account=self.account or "",
+            replica_account=self.replica_account or "",
         )
 
 

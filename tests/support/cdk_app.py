@@ -50,6 +50,13 @@ FAR_REPLICA_EXPIRE: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class StackTemplate:
+    account: str | None  # None: an environment-agnostic stack (no account in the context)
+    region: str
+    template: dict[str, Any]
+
+
 @dataclass
 class Synthesized:
     """One synthesized app: its configuration, both templates and the cloud assembly directory."""
@@ -60,17 +67,25 @@ class Synthesized:
     replica: Template
     outdir: Path
 
-    def templates(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Every template in the assembly: file name -> (region, template JSON)."""
+    def stacks(self) -> dict[str, StackTemplate]:
+        """Every stack template in the assembly: file name -> its environment and template JSON."""
         manifest = json.loads((self.outdir / "manifest.json").read_text())
         found = {}
         for artifact in manifest["artifacts"].values():
             if artifact["type"] != "aws:cloudformation:stack":
                 continue
-            region = artifact["environment"].rsplit("/", 1)[-1]
+            account, region = artifact["environment"].removeprefix("aws://").split("/")
             name = artifact["properties"]["templateFile"]
-            found[name] = (region, json.loads((self.outdir / name).read_text()))
+            found[name] = StackTemplate(
+                None if account == "unknown-account" else account,
+                region,
+                json.loads((self.outdir / name).read_text()),
+            )
         return found
+
+    def templates(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Every template in the assembly: file name -> (region, template JSON)."""
+        return {name: (stack.region, stack.template) for name, stack in self.stacks().items()}
 
     def asset_dir(self, function_name: str) -> Path:
         """The bundled code directory of the Lambda function with this physical name."""
