@@ -141,7 +141,8 @@ class AlarmSpec:
 
     name: str
     description: str
-    metric: cw.Metric
+    metric: cw.IMetric
+    """A metric, or metric math over metrics of the alarm's own region (one series, one period)."""
     threshold: float
     periods: int = 1
     datapoints: int = 1
@@ -215,7 +216,9 @@ class Monitoring(Construct):
             comparison_operator=spec.comparison,
             evaluation_periods=spec.periods,
             datapoints_to_alarm=spec.datapoints,
-            # No data means no traffic: nothing is late, failing or throttled.
+            # No data means no traffic: nothing is late, failing or throttled. An alarm that must
+            # fire when its metric stops because something is stuck gets a series that does not
+            # stop (the replication lag alarm: alarms.lag_or_iterator_age).
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
         action = cw_actions.SnsAction(self.topic)

@@ -79,12 +79,26 @@ def _dashboard_refs(name: str, body: dict[str, Any], account: str | None) -> Ite
             )
 
 
+def _dimensions(metric: dict[str, Any]) -> Dimensions:
+    return frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+
+
 def _alarm_refs(props: dict[str, Any], region: str, account: str | None) -> Iterator[MetricRef]:
     where = f"alarm {props.get('AlarmName')}"
-    if "Metrics" in props:
-        raise AssertionError(f"{where}: metric-math alarms are not expected")
-    dimensions = frozenset((d["Name"], d["Value"]) for d in props.get("Dimensions", []))
-    yield MetricRef(props["Namespace"], props["MetricName"], dimensions, region, where, account)
+    if "Metrics" not in props:
+        yield MetricRef(props["Namespace"], props["MetricName"], _dimensions(props), region, where, account)
+        return
+    for query in props["Metrics"]:  # metric math: every series it reads
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            yield MetricRef(
+                metric["Namespace"],
+                metric["MetricName"],
+                _dimensions(metric),
+                region,
+                f"{where} / {query['Id']}",
+                query.get("AccountId", account),
+            )
 
 
 def template_refs(template: dict[str, Any], region: str, account: str | None = None) -> list[MetricRef]:
