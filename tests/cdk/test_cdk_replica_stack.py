@@ -197,3 +197,32 @@ def test_alarm_email_subscribes_to_both_topics(cdk_all_options: Synthesized):
         template.has_resource_properties(
             "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
         )
+
+
+def test_a_redeploy_after_destroy_attaches_the_retained_tables_instead_of_creating_them(
+    cdk_redeploy_after_destroy: Synthesized,
+):
+    # GIVEN the context of a redeploy after `make destroy`, which kept the source, replica and
+    # state tables under their fixed names (a second CreateTable would fail: "already exists")
+    synthesized = cdk_redeploy_after_destroy
+    # THEN neither stack creates a table
+    synthesized.replica.resource_count_is("AWS::DynamoDB::Table", 0)
+    synthesized.source.resource_count_is("AWS::DynamoDB::Table", 0)
+    # AND the replica stack still names them, and still watches the replica table's throttling
+    synthesized.replica.has_output("ReplicaTableName", {"Value": "Users"})
+    synthesized.replica.has_output("StateTableName", {"Value": "Users-replication-state"})
+    synthesized.replica.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "WriteThrottleEvents", "Dimensions": [{"Name": "TableName", "Value": "Users"}]},
+    )
+    # AND the replicator writes exactly those two tables, in the replica region
+    statements = [
+        statement
+        for resource in synthesized.source.find_resources("AWS::IAM::Policy").values()
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if "dynamodb:PutItem" in statement["Action"]
+    ]
+    resources = [json.dumps(statement["Resource"]) for statement in statements]
+    assert len(resources) == 2
+    assert ':dynamodb:eu-west-1:111111111111:table/Users"' in resources[0]
+    assert ':dynamodb:eu-west-1:111111111111:table/Users-replication-state"' in resources[1]

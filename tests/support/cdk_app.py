@@ -41,6 +41,17 @@ IMPORTED_TABLE: dict[str, Any] = {
     "aws:cdk:bundling-stacks": [],
 }
 
+# A redeploy after `make destroy`: the three retained tables are attached, not created. The
+# account is named so that the table ARNs in the policies are concrete.
+REDEPLOY_AFTER_DESTROY: dict[str, Any] = {
+    "account": "111111111111",
+    "existingTableName": "Users",
+    "existingStreamArn": IMPORTED_TABLE["existingStreamArn"],
+    "existingReplicaTableName": "Users",
+    "existingStateTableName": "Users-replication-state",
+    "aws:cdk:bundling-stacks": [],
+}
+
 # A replica far away (us-east-1 -> ap-southeast-2, about 200 ms) whose own TTL deletes expired
 # items; no parallelizationFactor, so the mapping's factor comes from the region pair.
 FAR_REPLICA_EXPIRE: dict[str, Any] = {
@@ -136,3 +147,9 @@ def cdk_imported_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Syn
 def cdk_far_replica_expire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     """The app with a far replica region and ``ttlDeletes=expire`` (see FAR_REPLICA_EXPIRE)."""
     yield synthesize(tmp_path_factory.mktemp("cdk-far-expire"), FAR_REPLICA_EXPIRE)
+
+
+@pytest.fixture(scope="session")
+def cdk_redeploy_after_destroy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app attached to the tables a `make destroy` kept (see REDEPLOY_AFTER_DESTROY)."""
+    yield synthesize(tmp_path_factory.mktemp("cdk-redeploy"), REDEPLOY_AFTER_DESTROY)
