@@ -20,6 +20,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from cdk.app import Deployment, build
+from cdk.rehearsal import AssemblyStack, read_assembly
 from deployconfig.config import CDK_JSON, DeploymentConfig
 
 # Every optional feature at once: customer-managed keys, an alarm e-mail, a replica in another
@@ -61,13 +62,6 @@ FAR_REPLICA_EXPIRE: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class StackTemplate:
-    account: str | None  # None: an environment-agnostic stack (no account in the context)
-    region: str
-    template: dict[str, Any]
-
-
 @dataclass
 class Synthesized:
     """One synthesized app: its configuration, both templates and the cloud assembly directory."""
@@ -78,25 +72,13 @@ class Synthesized:
     replica: Template
     outdir: Path
 
-    def stacks(self) -> dict[str, StackTemplate]:
-        """Every stack template in the assembly: file name -> its environment and template JSON."""
-        manifest = json.loads((self.outdir / "manifest.json").read_text())
-        found = {}
-        for artifact in manifest["artifacts"].values():
-            if artifact["type"] != "aws:cloudformation:stack":
-                continue
-            account, region = artifact["environment"].removeprefix("aws://").split("/")
-            name = artifact["properties"]["templateFile"]
-            found[name] = StackTemplate(
-                None if account == "unknown-account" else account,
-                region,
-                json.loads((self.outdir / name).read_text()),
-            )
-        return found
+    def stacks(self) -> dict[str, AssemblyStack]:
+        """Every stack in the assembly (read as the deploy rehearsal reads it): file name -> stack."""
+        return {stack.template_file: stack for stack in read_assembly(self.outdir)}
 
     def templates(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """Every template in the assembly: file name -> (region, template JSON)."""
-        return {name: (stack.region, stack.template) for name, stack in self.stacks().items()}
+        return {name: (stack.region, dict(stack.template)) for name, stack in self.stacks().items()}
 
     def asset_dir(self, function_name: str) -> Path:
         """The bundled code directory of the Lambda function with this physical name."""

@@ -15,7 +15,7 @@ exist. Two are provided here:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +101,7 @@ def _alarm_refs(props: dict[str, Any], region: str, account: str | None) -> Iter
             )
 
 
-def template_refs(template: dict[str, Any], region: str, account: str | None = None) -> list[MetricRef]:
+def template_refs(template: Mapping[str, Any], region: str, account: str | None = None) -> list[MetricRef]:
     """Every metric a template's dashboards and alarms query (``account``: the stack's account)."""
     refs: list[MetricRef] = []
     for resource in template["Resources"].values():
