@@ -19,7 +19,7 @@ from metrics.handler import Consumer
 from metrics.settings import Settings
 from replicator.adapters.emit import failure_log_lines
 from replicator.core.report import BatchReport, Failure
-from telemetry.logs import Level, log_line
+from telemetry.logs import log_line
 
 AT = dt.datetime(2026, 12, 2, 3, 4, 5, 678_901, tzinfo=dt.UTC)
 # RFC 3339 in UTC, milliseconds: what the log lines promise (and what Lambda's own lines look like).
@@ -66,6 +66,8 @@ def test_a_field_cannot_overwrite_the_lines_own_keys(key):
 
 
 def test_the_levels_are_the_ones_lambda_filters_by():
+    from telemetry.logs import Level  # noqa: PLC0415 (imported here: a module without it fails this test only)
+
     assert set(get_args(Level)) == LAMBDA_LEVELS
 
 
