@@ -71,8 +71,8 @@ demo: $(STAMP)  ## run the whole system locally: two regions, workload, replicat
 synth: $(STAMP) $(NODE_STAMP)  ## synthesize both stacks offline (no credentials needed)
 	npx cdk synth --quiet $(CDK_ARGS)
 
-deploy: $(STAMP) $(NODE_STAMP)  ## bootstrap and deploy both regions (needs AWS credentials)
-	$(PY) -m cdk.deploy $(CDK_ARGS)
+deploy: $(STAMP) $(NODE_STAMP)  ## bootstrap and deploy both regions (needs AWS credentials; ARGS=--dry-run rehearses offline)
+	$(PY) -m cdk.deploy $(CDK_ARGS) $(ARGS)
 
 destroy: $(STAMP) $(NODE_STAMP)  ## delete both stacks (the replica table is retained)
 	npx cdk destroy --all $(CDK_ARGS)

@@ -7,6 +7,10 @@ source mapping exists, so the replica and state tables must be there first. Each
 deployed with ``--exclusively`` in that order (rather than ``--all``) so that a replica in
 another account can be deployed with that account's credentials (``--replica-profile``).
 
+``--dry-run`` (``make deploy ARGS=--dry-run``) is a rehearsal that makes no AWS call: it prints
+the bootstrap and deploy commands, then synthesizes the app offline (``cdk synth``, which also
+runs cdk-nag) and prints each stack with every resource it would manage (``cdk.rehearsal``).
+
 Commands run through ``npx cdk``: the CLI pinned (major version 2) in package.json.
 """
 
@@ -16,14 +20,21 @@ import argparse
 import json
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cdk.rehearsal import AssemblyError, describe, in_order, read_assembly
 from deployconfig.config import DeploymentConfig, load
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CDK = ("npx", "cdk")
+ASSEMBLY_DIR = REPO_ROOT / "cdk.out"
+UNASKED_ACCOUNT = "ACCOUNT"
+"""Stands for the credentials' account in a dry run without ``-c account=`` (STS is not asked)."""
+
+Runner = Callable[[Sequence[str]], int]
+"""Runs one command in the repository and returns its exit code."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,7 @@ def plan(config: DeploymentConfig, account: str, options: Options) -> list[list[
     replica_account = config.replica_account or account
     replica_profile = options.replica_profile or options.profile
     commands: list[list[str]] = []
+    replica_stack, source_stack = stack_order(config)
     if not options.skip_bootstrap:
         commands.append(
             [*CDK, "bootstrap", f"aws://{account}/{config.source_region}", *_profile(options.profile)]
@@ -60,10 +72,7 @@ def plan(config: DeploymentConfig, account: str, options: Options) -> list[list[
                 *_profile(replica_profile),
             ]
         )
-    for stack, profile in (
-        (config.replica_stack_name, replica_profile),
-        (config.source_stack_name, options.profile),
-    ):
+    for stack, profile in ((replica_stack, replica_profile), (source_stack, options.profile)):
         commands.append(
             [
                 *CDK,
@@ -79,6 +88,24 @@ def plan(config: DeploymentConfig, account: str, options: Options) -> list[list[
             ]
         )
     return commands
+
+
+def synth_command(options: Options, outdir: Path) -> list[str]:
+    """The offline synthesis of a dry run: the same context as the deploy, into ``outdir``."""
+    return [*CDK, "synth", "--quiet", "--output", str(outdir), *_context(options)]
+
+
+def stack_order(config: DeploymentConfig) -> tuple[str, str]:
+    """The stacks in the order :func:`plan` deploys them."""
+    return (config.replica_stack_name, config.source_stack_name)
+
+
+def _run(command: Sequence[str]) -> int:
+    return subprocess.run(list(command), cwd=REPO_ROOT, check=False).returncode  # noqa: S603
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)  # noqa: T201 (CLI output)
 
 
 def caller_account(profile: str | None) -> str:
@@ -100,14 +127,42 @@ def _overrides(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _print_outputs(config: DeploymentConfig) -> None:
-    for stack in (config.replica_stack_name, config.source_stack_name):
+    for stack in stack_order(config):
         path = REPO_ROOT / f"cdk-outputs-{stack}.json"
         if path.exists():
             for key, value in json.loads(path.read_text()).get(stack, {}).items():
                 print(f"{stack}.{key} = {value}")  # noqa: T201 (CLI output)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def rehearse(
+    config: DeploymentConfig, options: Options, *, account_known: bool, run: Runner, outdir: Path
+) -> int:
+    """The dry run after the commands are printed: synthesize offline, list each stack's resources."""
+    if not account_known:
+        _say(
+            f"dry run: nothing above is run. {UNASKED_ACCOUNT} is the account of the credentials in use "
+            "(a deploy asks STS; a dry run makes no AWS call), or pass -c account=..."
+        )
+    else:
+        _say("dry run: nothing above is run, and no AWS call is made.")
+    _say("what each stack would deploy, from the app synthesized offline (cdk-nag runs too):")
+    command = synth_command(options, outdir)
+    _say("+ " + " ".join(command))
+    returncode = run(command)
+    if returncode != 0:
+        print(f"dry run stopped: the synthesis failed ({returncode})", file=sys.stderr)  # noqa: T201
+        return returncode
+    try:
+        stacks = in_order(read_assembly(outdir), stack_order(config))
+    except AssemblyError as exc:
+        print(f"dry run stopped: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    for line in describe(stacks):
+        _say(line)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, *, run: Runner = _run, outdir: Path = ASSEMBLY_DIR) -> int:
     parser = argparse.ArgumentParser(prog="python -m cdk.deploy", description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--profile", help="AWS profile of the source account")
@@ -116,11 +171,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--require-approval", default="broadening", choices=["never", "any-change", "broadening"]
     )
     parser.add_argument("--skip-bootstrap", action="store_true", help="both environments are bootstrapped")
-    parser.add_argument("--dry-run", action="store_true", help="print the commands instead of running them")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="a rehearsal without AWS calls: print the commands, then synthesize offline and list "
+        "every resource of each stack",
+    )
     args = parser.parse_args(argv)
 
     config = load(_overrides(args.context))
-    account = config.account or caller_account(args.profile)
+    if config.account:
+        account = config.account
+    elif args.dry_run:
+        account = UNASKED_ACCOUNT
+    else:
+        account = caller_account(args.profile)
     options = Options(
         context=tuple(args.context),
         profile=args.profile,
@@ -129,15 +194,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         skip_bootstrap=args.skip_bootstrap,
     )
     for command in plan(config, account, options):
-        print("+", " ".join(command), flush=True)  # noqa: T201 (CLI output)
+        _say("+ " + " ".join(command))
         if args.dry_run:
             continue
-        result = subprocess.run(command, cwd=REPO_ROOT, check=False)  # noqa: S603
-        if result.returncode != 0:
-            print(f"deploy stopped: `{' '.join(command)}` failed ({result.returncode})", file=sys.stderr)  # noqa: T201
-            return result.returncode
-    if not args.dry_run:
-        _print_outputs(config)
+        returncode = run(command)
+        if returncode != 0:
+            print(f"deploy stopped: `{' '.join(command)}` failed ({returncode})", file=sys.stderr)  # noqa: T201
+            return returncode
+    if args.dry_run:
+        return rehearse(config, options, account_known=bool(config.account), run=run, outdir=outdir)
+    _print_outputs(config)
     return 0
 
 

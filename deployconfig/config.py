@@ -81,6 +81,10 @@ class DeploymentConfig:
     existing_table_name: str | None
     existing_stream_arn: str | None
     existing_table_key_arn: str | None
+    existing_replica_table_name: str | None
+    """The replica table already exists (kept by ``make destroy``): attach to it, do not create it."""
+    existing_state_table_name: str | None
+    """The state table already exists (kept by ``make destroy``): attach to it, do not create it."""
     replica_role_arn: str | None
     alarm_email: str | None
     customer_managed_key: bool
@@ -220,6 +224,8 @@ class DeploymentConfig:
             segments=self.segment_values,
             tracked_attributes=self.tracked_attributes,
             window_seconds=self.tumbling_window_seconds,
+            source_account=self.account or "",
+            replica_account=self.replica_account or "",
         )
 
 
@@ -254,6 +260,20 @@ def _check_derived_names(cfg: DeploymentConfig) -> DeploymentConfig:
             f"context 'existingTableName' {cfg.existing_table_name!r} must equal 'tableName' "
             f"{cfg.table_name!r}: metric dimensions and derived names use 'tableName'"
         )
+    for key, existing, name, source in (
+        (
+            "existingReplicaTableName",
+            cfg.existing_replica_table_name,
+            cfg.replica_table_name,
+            "replicaTableName",
+        ),
+        ("existingStateTableName", cfg.existing_state_table_name, cfg.state_table_name, "stateTableName"),
+    ):
+        if existing and existing != name:
+            raise ConfigError(
+                f"context {key!r} {existing!r} must equal the table's configured name {name!r} "
+                f"({source!r} or its default): the replicator's environment and the alarms use that name"
+            )
     if cfg.existing_stream_arn and table_name_from_arn(cfg.existing_stream_arn) != cfg.table_name:
         raise ConfigError(
             f"context 'existingStreamArn' must be a stream of table {cfg.table_name!r}; "
@@ -398,6 +418,10 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
             existing_table_name=existing_table,
             existing_stream_arn=existing_stream,
             existing_table_key_arn=_matching(get, "existingTableKeyArn", is_kms_key_arn, "a KMS key ARN"),
+            existing_replica_table_name=_matching(
+                get, "existingReplicaTableName", is_table_name, _TABLE_NAME
+            ),
+            existing_state_table_name=_matching(get, "existingStateTableName", is_table_name, _TABLE_NAME),
             replica_role_arn=_matching(get, "replicaRoleArn", is_role_arn, "an IAM role ARN"),
             alarm_email=alarm_email,
             customer_managed_key=_flag(get, "customerManagedKey"),

@@ -66,7 +66,8 @@ class Consumer:
         if window is not None and "Records" not in event:
             event = {**event, "Records": []}  # a final invoke may carry no records at all
         batch = parse_event(event)
-        state = self._state(event, logs, request_id) if window is not None else WindowState()
+        now_utc = dt.datetime.fromtimestamp(now, dt.UTC)
+        state = self._state(event, logs, now_utc, request_id) if window is not None else WindowState()
         fresh, duplicates = state.take_fresh(batch) if window is not None else (batch, 0)
         default_table = _default_table(event, batch)
         tables = aggregate(fresh.records, fresh.rejected, self.settings, now=now, default_table=default_table)
@@ -75,7 +76,6 @@ class Consumer:
             tables.setdefault(default_table, TableAggregate())
         state.add_users(tables)
 
-        now_utc = dt.datetime.fromtimestamp(now, dt.UTC)
         lines = render(
             [s for table, agg in tables.items() for s in rate_series(table, agg, self.settings)],
             self.settings.namespace,
@@ -88,13 +88,17 @@ class Consumer:
         if window is not None:
             # Encoded before anything is written: should it fail, the retry will not count twice.
             response["state"] = {} if closes else state.to_lambda()
-        logs += batch_log_lines(batch, fresh, duplicates, len(lines), window, request_id=request_id)
+        logs += batch_log_lines(
+            batch, fresh, duplicates, len(lines), window, at=now_utc, request_id=request_id
+        )
         out = self.out or sys.stdout
         out.write("".join(f"{line}\n" for line in [*logs, *lines]))
         out.flush()
         return response
 
-    def _state(self, event: Mapping[str, Any], logs: list[str], request_id: str | None) -> WindowState:
+    def _state(
+        self, event: Mapping[str, Any], logs: list[str], at: dt.datetime, request_id: str | None
+    ) -> WindowState:
         try:
             return WindowState.from_lambda(event.get("state"))
         except WindowStateError as exc:
@@ -103,6 +107,7 @@ class Consumer:
                 log_line(
                     "ERROR",
                     "window state unreadable; counting this window afresh",
+                    at=at,
                     request_id=request_id,
                     reason=str(exc),
                 )
@@ -135,6 +140,7 @@ def batch_log_lines(
     documents: int,
     window: Window | None,
     *,
+    at: dt.datetime,
     request_id: str | None,
 ) -> list[str]:
     """An invocation's log lines, counts and sequence numbers only: never an item's contents."""
@@ -142,8 +148,10 @@ def batch_log_lines(
     if fresh.rejected:
         lines.append(
             log_line(
-                "WARNING",
+                # WARN, not WARNING: Lambda stores a level it does not know as INFO (telemetry.logs).
+                "WARN",
                 "malformed records counted and skipped",
+                at=at,
                 request_id=request_id,
                 count=len(fresh.rejected),
                 sequenceNumbers=[
@@ -156,6 +164,7 @@ def batch_log_lines(
         log_line(
             "INFO",
             "batch counted",
+            at=at,
             request_id=request_id,
             records=len(batch.records) + len(batch.rejected),
             counted=len(fresh.records),

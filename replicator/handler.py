@@ -89,13 +89,14 @@ class Replicator:
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """The Lambda contract: process the batch, write its log lines and EMF documents, respond."""
         processed = self.process(event, context)
+        now = dt.datetime.now(dt.UTC)
         lines = [
-            *failure_log_lines(processed.report, request_id=getattr(context, "aws_request_id", None)),
+            *failure_log_lines(processed.report, at=now, request_id=getattr(context, "aws_request_id", None)),
             *metric_documents(
                 processed.report,
                 namespace=self.settings.metrics_namespace,
                 table=processed.table,
-                timestamp=dt.datetime.now(dt.UTC),
+                timestamp=now,
             ),
         ]
         self.out.write("".join(f"{line}\n" for line in lines))

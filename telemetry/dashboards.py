@@ -5,6 +5,11 @@ same definitions to PNG, so the dashboards seen after ``make demo`` are the ones
 creates. Templates carry ``{placeholders}``; :func:`resolve` fills them from a deployment's
 :class:`DashboardContext` and expands per-segment and per-attribute series.
 
+Each series names the region and the account it is published in: the replicator's EMF, Lambda
+and SQS series are the source's, the replica table's throttling the replica's. Both dashboards
+live in the source account and region, where almost all of their series are (docs/deployment.md,
+"Dashboards and alarms across regions and accounts").
+
 Every title says exactly what is plotted: the statistic and the period it is taken over
 (``{period}``, filled by :func:`resolve` from the period the graph is drawn at: "minute" when
 deployed, possibly "second" in a short local run), or the tumbling window (``{window}``).
@@ -34,6 +39,8 @@ class Series:
     label: str
     region: str = "{source_region}"
     period_seconds: int = 60
+    account: str = "{source_account}"
+    """The account the series is published in (empty when the deployment does not name it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,10 @@ class DashboardContext:
     tracked_attributes: tuple[str, ...] = ()
     window_seconds: int = 60
     """The usage-metrics consumer's tumbling window (ActiveUsers is counted per window)."""
+    source_account: str = ""
+    """The source account, "" when not named (a series then belongs to the dashboard's account)."""
+    replica_account: str = ""
+    """The replica's account (the one holding ``replicaRoleArn``), "" when not named."""
 
 
 def period_text(seconds: int) -> str:
@@ -141,7 +152,7 @@ def _lambda(metric: str, stat: str, function: str, label: str) -> Series:
 REPLICATION_DASHBOARD = Dashboard(
     key="replication",
     title="Replication {table} {source_region} -> {replica_region}",
-    region="{replica_region}",
+    region="{source_region}",
     graphs=(
         Graph(
             "Records replicated per {period}, by operation (Sum)",
@@ -236,6 +247,7 @@ REPLICATION_DASHBOARD = Dashboard(
                     "Sum",
                     "replica table write throttle events",
                     region="{replica_region}",
+                    account="{replica_account}",
                 ),
             ),
             "requests per {period}",
@@ -337,6 +349,7 @@ def _filled(series: Series, values: dict[str, str]) -> Series:
         dimensions=tuple((n, _fill(v, values)) for n, v in series.dimensions),
         label=_fill(series.label, values),
         region=_fill(series.region, values),
+        account=_fill(series.account, values),
     )
 
 
@@ -362,6 +375,8 @@ def resolve(dashboard: Dashboard, ctx: DashboardContext, *, period_seconds: int 
         "replication_namespace": ctx.replication_namespace,
         "usage_namespace": ctx.usage_namespace,
         "window": f"{ctx.window_seconds} s",
+        "source_account": ctx.source_account,
+        "replica_account": ctx.replica_account,
     }
     graphs = []
     for graph in dashboard.graphs:

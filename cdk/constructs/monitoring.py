@@ -7,6 +7,10 @@ one of its declared dimension sets, so nothing here re-types a metric name.
 CloudWatch alarms cannot watch another region's metrics, so each region gets its own topic and
 alarms on the metrics that land there: the EMF metrics and the Lambda, SQS metrics in the source
 region (where the functions run), the replica table's throttling in the replica region.
+
+Dashboards can read other regions and (once the other account shares its CloudWatch data)
+other accounts: every series names its region, and its account when the deployment names one,
+so a series of the replica account drawn on a dashboard of the source account is not empty.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_kms as kms
@@ -51,6 +55,8 @@ def series_metric(series: Series) -> cw.Metric:
         statistic=series.stat,
         label=series.label,
         region=series.region,
+        # Rendered as the series' accountId: without it CloudWatch reads the dashboard's own account.
+        account=series.account or None,
         period=Duration.seconds(series.period_seconds),
     )
 
@@ -72,8 +78,11 @@ def ratio_metric(ratio: Ratio, index: int) -> cw.MathExpression:
 def graph_widget(graph: Graph, region: str) -> cw.GraphWidget:
     """One resolved graph: its series, its ratios (metric math) and its reference lines."""
     regions = {series.region for series in graph.inputs}
-    # Metric math runs in the widget's region: a graph of ratios is drawn where its inputs are.
+    accounts = {series.account for series in graph.inputs}
+    # Metric math runs in the widget's region and account: a graph of ratios is drawn where its
+    # inputs are.
     widget_region = regions.pop() if graph.ratios and len(regions) == 1 else region
+    widget_account = accounts.pop() if graph.ratios and len(accounts) == 1 else ""
     return cw.GraphWidget(
         title=graph.title,
         left=[
@@ -88,6 +97,7 @@ def graph_widget(graph: Graph, region: str) -> cw.GraphWidget:
         width=graph.width,
         height=graph.height,
         region=widget_region,
+        account_id=widget_account or None,
     )
 
 
@@ -131,7 +141,8 @@ class AlarmSpec:
 
     name: str
     description: str
-    metric: cw.Metric
+    metric: cw.IMetric
+    """A metric, or metric math over metrics of the alarm's own region (one series, one period)."""
     threshold: float
     periods: int = 1
     datapoints: int = 1
@@ -139,7 +150,7 @@ class AlarmSpec:
 
 
 class Monitoring(Construct):
-    """A region's alarm topic, its alarms and its dashboard (with the console URL as an output)."""
+    """A region's alarm topic, its alarms and its dashboards."""
 
     def __init__(
         self,
@@ -147,11 +158,10 @@ class Monitoring(Construct):
         construct_id: str,
         *,
         config: DeploymentConfig,
-        dashboard: Dashboard,
-        dashboard_name: str,
         key: kms.IKey | None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._config = config
         self.topic = sns.Topic(
             self,
             "AlarmTopic",
@@ -172,12 +182,18 @@ class Monitoring(Construct):
                 "to it; an undeliverable alarm mail would sit in a queue nobody reads, while the "
                 "alarm's state and history stay in CloudWatch.",
             )
-        resolved = resolve(dashboard, config.dashboard_context())
-        self.dashboard = self._dashboard(resolved, dashboard_name)
-        self.dashboard_url = dashboard_url(resolved.region, dashboard_name)
 
-    def _dashboard(self, dashboard: Dashboard, name: str) -> cw.Dashboard:
-        board = cw.Dashboard(self, "Dashboard", dashboard_name=name, default_interval=Duration.hours(3))
+    def add_dashboard(self, construct_id: str, dashboard: Dashboard, name: str) -> str:
+        """Create ``dashboard`` (resolved for this deployment) as ``name``; returns its console URL."""
+        resolved = resolve(dashboard, self._config.dashboard_context())
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region) and region != resolved.region:
+            raise ValueError(f"dashboard {name} belongs in {resolved.region}, not in a stack of {region}")
+        self._dashboard(construct_id, resolved, name)
+        return dashboard_url(resolved.region, name)
+
+    def _dashboard(self, construct_id: str, dashboard: Dashboard, name: str) -> cw.Dashboard:
+        board = cw.Dashboard(self, construct_id, dashboard_name=name, default_interval=Duration.hours(3))
         board.add_widgets(cw.TextWidget(markdown=f"# {dashboard.title}", width=_GRID_WIDTH, height=1))
         row: list[cw.IWidget] = []
         for graph in dashboard.graphs:
@@ -200,7 +216,9 @@ class Monitoring(Construct):
             comparison_operator=spec.comparison,
             evaluation_periods=spec.periods,
             datapoints_to_alarm=spec.datapoints,
-            # No data means no traffic: nothing is late, failing or throttled.
+            # No data means no traffic: nothing is late, failing or throttled. An alarm that must
+            # fire when its metric stops because something is stuck gets a series that does not
+            # stop (the replication lag alarm: alarms.lag_or_iterator_age).
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
         action = cw_actions.SnsAction(self.topic)

@@ -66,6 +66,31 @@ def _retained_table(
     )
 
 
+def _existing_or_retained(
+    scope: Construct,
+    construct_id: str,
+    *,
+    existing: str | None,
+    name: str,
+    partition_key: KeyAttribute,
+    sort_key: KeyAttribute | None,
+    key: kms.IKey | None,
+    ttl_attribute: str | None,
+) -> dynamodb.ITable:
+    """The table called ``existing`` (attached by name, as it is), else a new retained table."""
+    if existing:
+        return dynamodb.Table.from_table_name(scope, f"Existing{construct_id}", existing)
+    return _retained_table(
+        scope,
+        construct_id,
+        name=name,
+        partition_key=partition_key,
+        sort_key=sort_key,
+        key=key,
+        ttl_attribute=ttl_attribute,
+    )
+
+
 class SourceTable(Construct):
     """The source table and its NEW_AND_OLD_IMAGES stream, created here or imported by name.
 
@@ -128,6 +153,12 @@ class SourceTable(Construct):
 class ReplicaTables(Construct):
     """The replica table and the replicator's state table, both in the replica region.
 
+    Each is created here, or, with ``existingReplicaTableName`` / ``existingStateTableName``,
+    attached by name: ``make destroy`` keeps both tables (retained, deletion protection on), so
+    the next deploy of the same configuration would otherwise fail on "already exists". An
+    attached table is left as it is (its TTL included) and outside the stack, so a later
+    ``make destroy`` does not touch it either.
+
     The replica has the source's key schema. Its TTL follows ``ttlDeletes``:
 
     * ``replicate`` and ``skip``: no TTL of its own. The source's TTL deletes arrive on the stream
@@ -143,18 +174,20 @@ class ReplicaTables(Construct):
         self, scope: Construct, construct_id: str, *, config: DeploymentConfig, key: kms.IKey | None
     ) -> None:
         super().__init__(scope, construct_id)
-        self.replica = _retained_table(
+        self.replica = _existing_or_retained(
             self,
             "Replica",
+            existing=config.existing_replica_table_name,
             name=config.replica_table_name,
             partition_key=config.partition_key,
             sort_key=config.sort_key,
             key=key,
             ttl_attribute=config.replica_ttl_attribute,
         )
-        self.state = _retained_table(
+        self.state = _existing_or_retained(
             self,
             "State",
+            existing=config.existing_state_table_name,
             name=config.state_table_name,
             partition_key=KeyAttribute(schema.STATE_PARTITION_KEY, "S"),
             sort_key=None,

@@ -1,4 +1,4 @@
-"""The replica-region stack: replica and state tables, the optional writer role, alarms, dashboard.
+"""The replica-region stack: replica and state tables, the optional writer role, alarms.
 
 It references nothing of the source stack and is deployed first: the replicator finds its tables
 by the names in the configuration, so no cross-region reference (and none of the custom
@@ -19,7 +19,6 @@ from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.replication import REPLICA_TABLE_ACTIONS, STATE_TABLE_ACTIONS
 from cdk.constructs.table import ReplicaTables
 from deployconfig.config import DeploymentConfig
-from telemetry.dashboards import REPLICATION_DASHBOARD
 
 
 class ReplicaStack(Stack):
@@ -32,7 +31,7 @@ class ReplicaStack(Stack):
             stack_name=config.replica_stack_name,
             env=Environment(account=config.replica_account, region=config.replica_region),
             description=f"{config.table_name}: replica of the {config.source_region} table, the "
-            "replicator's state table, replica alarms and the replication dashboard",
+            "replicator's state table and replica alarms",
             **kwargs,
         )
         region_key = region_key_of(
@@ -46,14 +45,9 @@ class ReplicaStack(Stack):
         if config.replica_role_arn:
             self._writer_role(config, tables)
 
-        monitoring = Monitoring(
-            self,
-            "Monitoring",
-            config=config,
-            dashboard=REPLICATION_DASHBOARD,
-            dashboard_name=config.replication_dashboard_name,
-            key=key,
-        )
+        # The replication dashboard is the source stack's: almost all its series are published
+        # in the source account, which a replica in another account cannot read unless shared.
+        monitoring = Monitoring(self, "Monitoring", config=config, key=key)
         for alarm_id, spec in replica_alarms(config).items():
             monitoring.add_alarm(alarm_id, spec)
 
@@ -61,12 +55,6 @@ class ReplicaStack(Stack):
         CfnOutput(self, "ReplicaTableArn", value=tables.replica.table_arn)
         CfnOutput(self, "StateTableName", value=tables.state.table_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
-        CfnOutput(
-            self,
-            "ReplicationDashboardUrl",
-            value=monitoring.dashboard_url,
-            description="CloudWatch dashboard",
-        )
 
     def _writer_role(self, config: DeploymentConfig, tables: ReplicaTables) -> iam.Role:
         """The role ``replicaRoleArn`` names, for a replica in another account than the source.

@@ -1,4 +1,4 @@
-"""The source-region stack: the table and its stream, both consumers, alarms, the usage dashboard."""
+"""The source-region stack: the table and its stream, both consumers, alarms, both dashboards."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cdk.constructs.stream_consumer import StreamConsumer
 from cdk.constructs.table import SourceTable
 from cdk.constructs.usage_metrics import metrics_settings
 from deployconfig.config import DeploymentConfig
-from telemetry.dashboards import USAGE_DASHBOARD
+from telemetry.dashboards import REPLICATION_DASHBOARD, USAGE_DASHBOARD
 
 
 class SourceStack(Stack):
@@ -28,7 +28,7 @@ class SourceStack(Stack):
             stack_name=config.source_stack_name,
             env=Environment(account=config.account, region=config.source_region),
             description=f"{config.table_name}: source table stream consumers (replication to "
-            f"{config.replica_region}, usage metrics), alarms and the usage dashboard",
+            f"{config.replica_region}, usage metrics), alarms and dashboards",
             **kwargs,
         )
         region_key = region_key_of(
@@ -64,13 +64,15 @@ class SourceStack(Stack):
                 self._replica_region_table_arn(config, config.state_table_name),
             )
 
-        monitoring = Monitoring(
-            self,
-            "Monitoring",
-            config=config,
-            dashboard=USAGE_DASHBOARD,
-            dashboard_name=config.usage_dashboard_name,
-            key=key,
+        monitoring = Monitoring(self, "Monitoring", config=config, key=key)
+        # "Dashboard" is the usage dashboard's id since before the replication dashboard moved here.
+        usage_url = monitoring.add_dashboard("Dashboard", USAGE_DASHBOARD, config.usage_dashboard_name)
+        # The replication dashboard lives here, in the source account and region, with the
+        # replicator whose EMF, Lambda and SQS series it draws; only the replica table's throttling
+        # is read from the replica region (and account: docs/deployment.md, "Dashboards and alarms
+        # across regions and accounts").
+        replication_url = monitoring.add_dashboard(
+            "ReplicationDashboard", REPLICATION_DASHBOARD, config.replication_dashboard_name
         )
         for alarm_id, spec in source_alarms(config).items():
             monitoring.add_alarm(alarm_id, spec)
@@ -81,9 +83,8 @@ class SourceStack(Stack):
         CfnOutput(self, "FailureQueueUrl", value=replication.failure_queue.queue_url)
         CfnOutput(self, "MetricsFailureQueueUrl", value=usage.failure_queue.queue_url)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
-        CfnOutput(
-            self, "UsageDashboardUrl", value=monitoring.dashboard_url, description="CloudWatch dashboard"
-        )
+        CfnOutput(self, "UsageDashboardUrl", value=usage_url, description="CloudWatch dashboard")
+        CfnOutput(self, "ReplicationDashboardUrl", value=replication_url, description="CloudWatch dashboard")
 
     def _replica_region_table_arn(self, config: DeploymentConfig, name: str) -> str:
         # Built from configuration, not referenced: the replica stack is in another region.

@@ -48,12 +48,13 @@ def metric_documents(
     return lines
 
 
-def failure_log_lines(report: BatchReport, *, request_id: str | None) -> Iterator[str]:
+def failure_log_lines(report: BatchReport, *, at: dt.datetime, request_id: str | None) -> Iterator[str]:
     """One JSON log line per failed record: error class, sequence number, key hash."""
     for failure in report.failures:
         yield log_line(
             "ERROR",
             "record not replicated",
+            at=at,
             request_id=request_id,
             errorClass=failure.error_class,
             reason=failure.message,

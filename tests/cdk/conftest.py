@@ -9,4 +9,5 @@ from tests.support.cdk_app import (  # noqa: F401 (fixtures)
     cdk_default,
     cdk_far_replica_expire,
     cdk_imported_table,
+    cdk_redeploy_after_destroy,
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match
@@ -200,60 +199,30 @@ def test_alarm_email_subscribes_to_both_topics(cdk_all_options: Synthesized):
         )
 
 
-def test_replication_dashboard_lives_in_the_replica_region_and_reads_source_metrics(cdk_default: Synthesized):
-    cdk_default.replica.has_output(
-        "ReplicationDashboardUrl",
-        {
-            "Value": "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
-            "#dashboards/dashboard/Users-replication"
-        },
+def test_a_redeploy_after_destroy_attaches_the_retained_tables_instead_of_creating_them(
+    cdk_redeploy_after_destroy: Synthesized,
+):
+    # GIVEN the context of a redeploy after `make destroy`, which kept the source, replica and
+    # state tables under their fixed names (a second CreateTable would fail: "already exists")
+    synthesized = cdk_redeploy_after_destroy
+    # THEN neither stack creates a table
+    synthesized.replica.resource_count_is("AWS::DynamoDB::Table", 0)
+    synthesized.source.resource_count_is("AWS::DynamoDB::Table", 0)
+    # AND the replica stack still names them, and still watches the replica table's throttling
+    synthesized.replica.has_output("ReplicaTableName", {"Value": "Users"})
+    synthesized.replica.has_output("StateTableName", {"Value": "Users-replication-state"})
+    synthesized.replica.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "WriteThrottleEvents", "Dimensions": [{"Name": "TableName", "Value": "Users"}]},
     )
-    (dashboard,) = cdk_default.replica.find_resources("AWS::CloudWatch::Dashboard").values()
-    body = json.loads(dashboard["Properties"]["DashboardBody"])
-    rows = [
-        row
-        for widget in body["widgets"]
-        if widget["type"] == "metric"
-        for row in widget["properties"]["metrics"]
-        if len(row) > 1  # a metric, not a metric-math expression (whose inputs are rows too)
+    # AND the replicator writes exactly those two tables, in the replica region
+    statements = [
+        statement
+        for resource in synthesized.source.find_resources("AWS::IAM::Policy").values()
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if "dynamodb:PutItem" in statement["Action"]
     ]
-    regions = {row[-1].get("region") for row in rows}
-    # EMF metrics land where the functions run; the replica table's own metrics stay here.
-    assert regions == {"us-east-1", "eu-west-1"}
-    replica_rows = [row for row in rows if row[-1].get("region") == "eu-west-1"]
-    assert {row[0] for row in replica_rows} == {"AWS/DynamoDB"}
-
-
-def _widgets(synthesized: Synthesized) -> list[dict[str, Any]]:
-    (dashboard,) = synthesized.replica.find_resources("AWS::CloudWatch::Dashboard").values()
-    widgets: list[dict[str, Any]] = json.loads(dashboard["Properties"]["DashboardBody"])["widgets"]
-    return widgets
-
-
-def test_write_units_per_replicated_change_is_drawn_beside_records_replicated(cdk_default: Synthesized):
-    # GIVEN the replication dashboard as deployed
-    widgets = _widgets(cdk_default)
-    (replicated,) = [w for w in widgets if w["properties"].get("title", "").startswith("Records replicated")]
-    (cost,) = [w for w in widgets if "per replicated change" in w["properties"].get("title", "")]
-    # THEN the cost graph sits right beside records replicated, in the same row
-    assert (cost["y"], cost["x"]) == (replicated["y"], replicated["x"] + replicated["width"])
-    props = cost["properties"]
-    assert props["title"] == "Replica write and read units per replicated change, per minute (Sum / Sum)"
-    # AND each line is metric math dividing the units' per-minute Sum by the records' per-minute Sum
-    expressions = {row[0]["label"]: row[0]["expression"] for row in props["metrics"] if len(row) == 1}
-    assert expressions == {"write units per change": "n0 / d0", "read units per change": "n1 / d1"}
-    inputs = {row[-1]["id"]: (row[1], row[2:-1], row[-1]["stat"]) for row in props["metrics"] if len(row) > 1}
-    table = ["TableName", "Users"]
-    assert inputs == {
-        "n0": ("ReplicaWriteUnits", table, "Sum"),
-        "d0": ("RecordsReplicated", table, "Sum"),
-        "n1": ("ReplicaReadUnits", table, "Sum"),
-        "d1": ("RecordsReplicated", table, "Sum"),
-    }
-    assert all(not row[-1]["visible"] for row in props["metrics"] if len(row) > 1)
-    # AND the math runs in the region where the replicator publishes both metrics
-    assert props["region"] == cdk_default.config.source_region
-    # AND Global Tables' one write unit per change is drawn for comparison
-    assert props["annotations"]["horizontal"] == [
-        {"value": 1, "label": "Global Tables: 1 write unit per 1 KB change", "yAxis": "left"}
-    ]
+    resources = [json.dumps(statement["Resource"]) for statement in statements]
+    assert len(resources) == 2
+    assert ':dynamodb:eu-west-1:111111111111:table/Users"' in resources[0]
+    assert ':dynamodb:eu-west-1:111111111111:table/Users-replication-state"' in resources[1]

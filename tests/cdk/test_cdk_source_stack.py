@@ -392,19 +392,44 @@ def test_source_alarms_notify_the_topic(
     )
 
 
-def test_replication_lag_alarm_uses_the_p99_percentile(cdk_default: Synthesized):
-    cdk_default.source.has_resource_properties(
-        "AWS::CloudWatch::Alarm",
-        {
-            "AlarmName": "Users-replication-lag-p99",
+def test_replication_lag_alarm_uses_the_p99_percentile_and_still_fires_in_a_full_stall(
+    cdk_default: Synthesized,
+):
+    # GIVEN the lag alarm as deployed
+    (alarm,) = cdk_default.source.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"AlarmName": "Users-replication-lag-p99"}}
+    ).values()
+    props = alarm["Properties"]
+    queries = {query["Id"]: query for query in props["Metrics"]}
+    # THEN it reads the lag's p99 per minute, as before
+    assert queries["lag"]["MetricStat"] == {
+        "Metric": {
             "Namespace": "DynamoDBReplication",
             "MetricName": "ReplicationLagMs",
-            "ExtendedStatistic": "p99",
             "Dimensions": [{"Name": "TableName", "Value": "Users"}],
-            "Threshold": 5000,
-            "ComparisonOperator": "GreaterThanThreshold",
         },
-    )
+        "Period": 60,
+        "Stat": "p99",
+    }
+    # AND the replicator's iterator age, which Lambda publishes for every invocation, even one
+    # that applies nothing (a full stall publishes no lag at all: issue 13)
+    assert queries["age"]["MetricStat"] == {
+        "Metric": {
+            "Namespace": "AWS/Lambda",
+            "MetricName": "IteratorAge",
+            "Dimensions": [{"Name": "FunctionName", "Value": "Users-replicator"}],
+        },
+        "Period": 60,
+        "Stat": "Maximum",
+    }
+    # AND it alarms on the worse of the two, the lag counted as 0 in a minute without any
+    (expression,) = [query for query in props["Metrics"] if query.get("ReturnData", True)]
+    assert expression["Expression"] == "MAX([FILL(lag, 0), age])"
+    assert not queries["lag"]["ReturnData"] and not queries["age"]["ReturnData"]
+    assert (props["Threshold"], props["ComparisonOperator"]) == (5000, "GreaterThanThreshold")
+    assert (props["EvaluationPeriods"], props["DatapointsToAlarm"]) == (5, 3)
+    # AND an idle table (no invocation, so neither series) leaves it OK
+    assert props["TreatMissingData"] == "notBreaching"
 
 
 def test_source_outputs_give_the_usage_dashboard_url(cdk_default: Synthesized):

@@ -223,6 +223,8 @@ def test_an_item_pushed_over_400_kb_by_metadata_fails_alone(regions, harness):
     assert [item["user_id"]["S"] for item in harness.replica().values()] == ["small"]
     errors = [json.loads(line) for line in harness.log_lines() if '"record not replicated"' in line]
     assert [(e["errorClass"], e["sequenceNumber"]) for e in errors] == [("ItemTooLarge", big_sequence)]
+    # Lambda keeps a JSON line at its level only with a valid timestamp (telemetry/logs.py)
+    assert [(e["level"], e["timestamp"][-1]) for e in errors] == [("ERROR", "Z")]
     assert "xxxxxxxx" not in harness.output.getvalue()
 
 

@@ -20,6 +20,7 @@ from aws_cdk import App
 from aws_cdk.assertions import Template
 
 from cdk.app import Deployment, build
+from cdk.rehearsal import AssemblyStack, read_assembly
 from deployconfig.config import CDK_JSON, DeploymentConfig
 
 # Every optional feature at once: customer-managed keys, an alarm e-mail, a replica in another
@@ -38,6 +39,17 @@ IMPORTED_TABLE: dict[str, Any] = {
     "existingTableName": "Users",
     "existingStreamArn": "arn:aws:dynamodb:us-east-1:111111111111:table/Users/stream/2026-01-01T00:00:00.000",
     "existingTableKeyArn": "arn:aws:kms:us-east-1:111111111111:key/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab",
+    "aws:cdk:bundling-stacks": [],
+}
+
+# A redeploy after `make destroy`: the three retained tables are attached, not created. The
+# account is named so that the table ARNs in the policies are concrete.
+REDEPLOY_AFTER_DESTROY: dict[str, Any] = {
+    "account": "111111111111",
+    "existingTableName": "Users",
+    "existingStreamArn": IMPORTED_TABLE["existingStreamArn"],
+    "existingReplicaTableName": "Users",
+    "existingStateTableName": "Users-replication-state",
     "aws:cdk:bundling-stacks": [],
 }
 
@@ -60,17 +72,13 @@ class Synthesized:
     replica: Template
     outdir: Path
 
+    def stacks(self) -> dict[str, AssemblyStack]:
+        """Every stack in the assembly (read as the deploy rehearsal reads it): file name -> stack."""
+        return {stack.template_file: stack for stack in read_assembly(self.outdir)}
+
     def templates(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """Every template in the assembly: file name -> (region, template JSON)."""
-        manifest = json.loads((self.outdir / "manifest.json").read_text())
-        found = {}
-        for artifact in manifest["artifacts"].values():
-            if artifact["type"] != "aws:cloudformation:stack":
-                continue
-            region = artifact["environment"].rsplit("/", 1)[-1]
-            name = artifact["properties"]["templateFile"]
-            found[name] = (region, json.loads((self.outdir / name).read_text()))
-        return found
+        return {name: (stack.region, dict(stack.template)) for name, stack in self.stacks().items()}
 
     def asset_dir(self, function_name: str) -> Path:
         """The bundled code directory of the Lambda function with this physical name."""
@@ -121,3 +129,9 @@ def cdk_imported_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Syn
 def cdk_far_replica_expire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
     """The app with a far replica region and ``ttlDeletes=expire`` (see FAR_REPLICA_EXPIRE)."""
     yield synthesize(tmp_path_factory.mktemp("cdk-far-expire"), FAR_REPLICA_EXPIRE)
+
+
+@pytest.fixture(scope="session")
+def cdk_redeploy_after_destroy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The app attached to the tables a `make destroy` kept (see REDEPLOY_AFTER_DESTROY)."""
+    yield synthesize(tmp_path_factory.mktemp("cdk-redeploy"), REDEPLOY_AFTER_DESTROY)

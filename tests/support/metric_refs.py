@@ -15,7 +15,7 @@ exist. Two are provided here:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ class MetricRef:
     dimensions: Dimensions
     region: str | None
     where: str  # "dashboard <name> / <widget title>" or "alarm <name>", for failure messages
+    account: str | None = None  # where the series is read from; None: the stack's (unknown) account
 
     @property
     def series(self) -> tuple[str, str, Dimensions]:
@@ -54,7 +55,7 @@ def _text(value: Any) -> str:
     raise AssertionError(f"unexpected dashboard body {value!r}")
 
 
-def _dashboard_refs(name: str, body: dict[str, Any]) -> Iterator[MetricRef]:
+def _dashboard_refs(name: str, body: dict[str, Any], account: str | None) -> Iterator[MetricRef]:
     for widget in body["widgets"]:
         if widget["type"] != "metric":
             continue
@@ -74,27 +75,42 @@ def _dashboard_refs(name: str, body: dict[str, Any]) -> Iterator[MetricRef]:
                 dimensions,
                 options.get("region", props.get("region")),
                 f"dashboard {name} / {props.get('title')}",
+                options.get("accountId", props.get("accountId", account)),
             )
 
 
-def _alarm_refs(props: dict[str, Any], region: str) -> Iterator[MetricRef]:
+def _dimensions(metric: dict[str, Any]) -> Dimensions:
+    return frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+
+
+def _alarm_refs(props: dict[str, Any], region: str, account: str | None) -> Iterator[MetricRef]:
     where = f"alarm {props.get('AlarmName')}"
-    if "Metrics" in props:
-        raise AssertionError(f"{where}: metric-math alarms are not expected")
-    dimensions = frozenset((d["Name"], d["Value"]) for d in props.get("Dimensions", []))
-    yield MetricRef(props["Namespace"], props["MetricName"], dimensions, region, where)
+    if "Metrics" not in props:
+        yield MetricRef(props["Namespace"], props["MetricName"], _dimensions(props), region, where, account)
+        return
+    for query in props["Metrics"]:  # metric math: every series it reads
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            yield MetricRef(
+                metric["Namespace"],
+                metric["MetricName"],
+                _dimensions(metric),
+                region,
+                f"{where} / {query['Id']}",
+                query.get("AccountId", account),
+            )
 
 
-def template_refs(template: dict[str, Any], region: str) -> list[MetricRef]:
-    """Every metric a template's dashboards and alarms query."""
+def template_refs(template: Mapping[str, Any], region: str, account: str | None = None) -> list[MetricRef]:
+    """Every metric a template's dashboards and alarms query (``account``: the stack's account)."""
     refs: list[MetricRef] = []
     for resource in template["Resources"].values():
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::CloudWatch::Dashboard":
             body = json.loads(_text(props["DashboardBody"]))
-            refs.extend(_dashboard_refs(props["DashboardName"], body))
+            refs.extend(_dashboard_refs(props["DashboardName"], body, account))
         elif resource["Type"] == "AWS::CloudWatch::Alarm":
-            refs.extend(_alarm_refs(props, region))
+            refs.extend(_alarm_refs(props, region, account))
     return refs
 
 

@@ -196,7 +196,17 @@ def test_the_deployment_refuses_the_same_role_names_as_the_replicator():
         from_context({"account": "111111111111", "replicaRoleArn": LONG_NAME_ROLE}.get)
 
 
-@pytest.mark.parametrize("key", ["tableName", "replicaTableName", "stateTableName", "existingTableName"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "tableName",
+        "replicaTableName",
+        "stateTableName",
+        "existingTableName",
+        "existingReplicaTableName",
+        "existingStateTableName",
+    ],
+)
 def test_the_deployment_checks_table_names_naming_the_context_key(key):
     with pytest.raises(ConfigError, match=f"context '{key}' must be a DynamoDB table name"):
         from_context({key: "no/such table"}.get)

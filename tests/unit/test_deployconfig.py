@@ -58,6 +58,16 @@ def test_dashboard_context_fills_the_templates_from_the_configuration():
             "must be a stream of table",
             id="stream-of-another-table",
         ),
+        pytest.param(
+            {"existingReplicaTableName": "Orders"},
+            "'existingReplicaTableName' 'Orders' must equal the table's configured name 'Users'",
+            id="attached-replica-name-differs",
+        ),
+        pytest.param(
+            {"replicaTableName": "UsersCopy", "existingStateTableName": "Users-replication-state"},
+            "'existingStateTableName' .* must equal the table's configured name 'UsersCopy-replication-",
+            id="attached-state-name-differs",
+        ),
         pytest.param({"alarmEmail": "not-an-address"}, "e-mail", id="bad-email"),
         pytest.param({"existingTableKeyArn": "alias/mine"}, "KMS key ARN", id="bad-key-arn"),
         pytest.param(
@@ -109,3 +119,18 @@ def test_an_unreadable_cdk_json_names_the_file(tmp_path):
     broken.write_text("[1, 2")
     with pytest.raises(ConfigError, match=r"cannot read the context of .*cdk\.json"):
         load(path=broken)
+
+
+def test_retained_replica_and_state_tables_are_attached_by_their_configured_names():
+    # GIVEN the context of a redeploy after `make destroy` (both tables kept, with fixed names)
+    config = load({"existingReplicaTableName": "Users", "existingStateTableName": "Users-replication-state"})
+    # THEN the tables are attached, and the replicator still writes the same names
+    assert (config.existing_replica_table_name, config.existing_state_table_name) == (
+        "Users",
+        "Users-replication-state",
+    )
+    environment = config.replicator_environment()
+    assert (environment["REPLICA_TABLE_NAME"], environment["STATE_TABLE_NAME"]) == (
+        "Users",
+        "Users-replication-state",
+    )

@@ -46,7 +46,7 @@ def test_an_invocation_writes_its_documents_and_log_lines_at_once():
     assert response == {"batchItemFailures": []}
     assert out.writes == 1
     lines = out.getvalue().splitlines()
-    (warning,) = [json.loads(line) for line in lines if '"level": "WARNING"' in line]
+    (warning,) = [json.loads(line) for line in lines if '"level": "WARN"' in line]
     assert warning["count"] == 2 and warning["sequenceNumbers"] == ["11", "12"]
     (summary,) = [json.loads(line) for line in lines if '"level": "INFO"' in line]
     assert (summary["records"], summary["counted"], summary["duplicates"]) == (2, 0, 0)

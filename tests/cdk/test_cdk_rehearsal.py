@@ -1,0 +1,67 @@
+"""The deploy rehearsal (`make deploy ARGS=--dry-run`) read against really synthesized apps."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdk.deploy import stack_order
+from cdk.rehearsal import describe, in_order, read_assembly
+from tests.support.cdk_app import Synthesized
+
+pytestmark = pytest.mark.xdist_group("cdk")
+
+
+def _rehearsal(synthesized: Synthesized) -> dict[str, list[list[str]]]:
+    """Stack header -> its resource lines, split into words."""
+    stacks = in_order(read_assembly(synthesized.outdir), stack_order(synthesized.config))
+    found: dict[str, list[list[str]]] = {}
+    for line in describe(stacks):
+        if line.startswith("stack "):
+            header = line
+            found[header] = []
+        else:
+            found[header].append(line.split())
+    return found
+
+
+def test_the_rehearsal_lists_every_resource_of_both_stacks_in_deployment_order(cdk_default: Synthesized):
+    # GIVEN the app as `make synth` builds it
+    replica = cdk_default.replica.to_json()["Resources"]
+    source = cdk_default.source.to_json()["Resources"]
+    # WHEN the rehearsal reads its assembly
+    rehearsal = _rehearsal(cdk_default)
+    # THEN the replica stack comes first, then the source stack, each with all its resources
+    assert list(rehearsal) == [
+        f"stack Users-replication-replica in aws://unknown-account/eu-west-1, deployed 1st: "
+        f"{len(replica)} resources",
+        f"stack Users-replication-source in aws://unknown-account/us-east-1, deployed 2nd: "
+        f"{len(source)} resources",
+    ]
+    replica_lines, source_lines = rehearsal.values()
+    assert sorted(words[2] for words in replica_lines) == sorted(replica)
+    assert sorted(words[2] for words in source_lines) == sorted(source)
+    # AND names what an operator looks for, saying which tables outlive the stack
+    tables = [
+        (words[1], " ".join(words[3:])) for words in replica_lines if words[0] == "AWS::DynamoDB::Table"
+    ]
+    assert sorted(tables) == [
+        ("Users", "(kept when the stack is deleted)"),
+        ("Users-replication-state", "(kept when the stack is deleted)"),
+    ]
+    functions = {words[1] for words in source_lines if words[0] == "AWS::Lambda::Function"}
+    assert functions == {"Users-replicator", "Users-usage-metrics"}
+    dashboards = {words[1] for words in source_lines if words[0] == "AWS::CloudWatch::Dashboard"}
+    assert dashboards == {"Users-replication", "Users-usage"}
+
+
+def test_the_rehearsal_of_a_redeploy_after_destroy_creates_no_table(cdk_redeploy_after_destroy: Synthesized):
+    # GIVEN the three tables `make destroy` kept, attached by name
+    rehearsal = _rehearsal(cdk_redeploy_after_destroy)
+    # THEN the rehearsal shows no table to create, in either stack, both in the named account
+    assert [header.split()[3].rstrip(",") for header in rehearsal] == [
+        "aws://111111111111/eu-west-1",
+        "aws://111111111111/us-east-1",
+    ]
+    types = {words[0] for lines in rehearsal.values() for words in lines}
+    assert "AWS::DynamoDB::Table" not in types
+    assert "AWS::Lambda::EventSourceMapping" in types
