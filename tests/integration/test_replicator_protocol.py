@@ -27,11 +27,19 @@ class Requests:
 
     def __init__(self, client: Any) -> None:
         self.sent: list[tuple[str, str]] = []
+        self.units: dict[str, float] = {}
+        """Capacity units the answers reported, by operation."""
         client.meta.events.register("before-parameter-build.dynamodb", self._record)
+        client.meta.events.register("after-call.dynamodb", self._consumed)
 
     def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         tables = params.get("TableName") or ",".join(params.get("RequestItems", {})) or "-"
         self.sent.append((model.name, tables))
+
+    def _consumed(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        consumed = parsed.get("ConsumedCapacity") or []
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            self.units[model.name] = self.units.get(model.name, 0.0) + entry.get("CapacityUnits", 0.0)
 
     def operations(self) -> list[str]:
         return [operation for operation, _ in self.sent]
@@ -162,13 +170,30 @@ def test_the_mark_never_goes_down_and_a_write_that_cannot_raise_it_is_skipped(re
     assert int(mark or 0) == max(int(r["dynamodb"]["SequenceNumber"]) for r in event["Records"])
 
 
-def test_the_capacity_the_replica_reports_is_published_per_table(regions, harness):
+def test_the_capacity_of_every_request_is_published_the_marks_included(regions, harness, requests):
+    # GIVEN three new rows: one tombstone read, three puts and the high-water mark's update
     for ts in range(3):
         put(regions, "ann", ts)
     harness.deliver(regions.tap.read_event())
-    # moto reports a unit per request (not AWS's size rules; bench/capacity.py applies those)
-    assert harness.metric_total("ReplicaWriteUnits") >= 3
-    assert harness.metric_total("ReplicaReadUnits") > 0
+    assert sorted(requests.operations()) == ["BatchGetItem", "PutItem", "PutItem", "PutItem", "UpdateItem"]
+    # THEN the units every answer reported are published, writes and reads apart (moto's figures,
+    # not AWS's size rules: bench/capacity.py applies those)
+    units = requests.units
+    assert set(units) == {"BatchGetItem", "PutItem", "UpdateItem"} and all(units.values())
+    assert harness.metric_total("ReplicaWriteUnits") == units["PutItem"] + units["UpdateItem"]
+    assert harness.metric_total("ReplicaReadUnits") == units["BatchGetItem"]
+
+
+def test_a_guarded_writer_reads_no_tombstones_before_its_transactions(regions, harness, requests):
+    # GIVEN the replicator of a host racing the live one (redrive): every put is a transaction
+    harness.replicator.writer.guarded_puts = True
+    for ts in range(3):
+        put(regions, "ann", ts)
+    # WHEN a batch of new rows is replicated
+    harness.deliver(regions.tap.read_event())
+    # THEN each transaction checks its own tombstone; a batch read first would be paid for nothing
+    assert sorted(requests.operations()) == ["TransactWriteItems"] * 3 + ["UpdateItem"]
+    assert harness.replica() == harness.source()
 
 
 def test_a_mark_that_cannot_be_recorded_hands_the_whole_batch_back(regions, harness):

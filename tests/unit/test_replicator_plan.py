@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ddbstream import parse_event
+from ddbstream import key_hash, parse_event
 from replicator.core import version
 from replicator.core.errors import ExcludedKeyAttribute, MalformedInput, MetadataCollision
 from replicator.core.plan import Action, plan_batch
@@ -72,17 +72,38 @@ def test_excluded_and_legacy_global_table_attributes_are_dropped():
     assert set(write.item) == {"user_id", "timestamp", "plan"}
 
 
+def without_keys_in_image() -> dict[str, Any]:
+    raw = rec(1, "INSERT", "a")
+    raw["dynamodb"]["NewImage"] = {"v": {"S": "1"}}
+    return raw
+
+
 @pytest.mark.parametrize(
-    ("raw", "policy", "error"),
+    ("raw", "policy", "error", "says", "has_key"),
     [
         pytest.param(
             {**rec(1, "INSERT", "a"), "dynamodb": {**rec(1, "INSERT", "a")["dynamodb"], "NewImage": None}},
             Policy(),
             MalformedInput,
+            "has no NewImage; the stream view type must be",
+            True,
             id="keys-only-image",
         ),
         pytest.param(
-            rec(1, "INSERT", "a", **{"repl:version": "9"}), Policy(), MetadataCollision, id="collision"
+            without_keys_in_image(),
+            Policy(),
+            MalformedInput,
+            "NewImage lacks the record's key attributes",
+            True,
+            id="image-without-keys",
+        ),
+        pytest.param(
+            rec(1, "INSERT", "a", **{"repl:version": "9"}),
+            Policy(),
+            MetadataCollision,
+            "repl:version",
+            True,
+            id="collision",
         ),
         pytest.param(
             {
@@ -91,17 +112,29 @@ def test_excluded_and_legacy_global_table_attributes_are_dropped():
             },
             Policy(),
             MalformedInput,
+            "sequence number has more than 40 digits",
+            True,
             id="sequence-too-long",
         ),
         pytest.param(
-            {**rec(1, "INSERT", "a"), "eventName": "UPSERT"}, Policy(), MalformedInput, id="bad-event"
+            {**rec(1, "INSERT", "a"), "eventName": "UPSERT"},
+            Policy(),
+            MalformedInput,
+            "unknown eventName",
+            False,
+            id="bad-event",
         ),
     ],
 )
-def test_poison_records_are_rejected_alone(raw, policy, error):
+def test_poison_records_are_rejected_alone_saying_why(raw, policy, error, says, has_key):
     p = plan(rec(0, "INSERT", "z", v="ok"), raw, policy=policy)
-    assert [type(r.error) for r in p.rejected] == [error]
-    assert p.rejected[0].sequence_number == raw["dynamodb"]["SequenceNumber"]
+    (rejected,) = p.rejected
+    assert type(rejected.error) is error
+    assert says in str(rejected.error)
+    assert rejected.sequence_number == raw["dynamodb"]["SequenceNumber"]
+    # the key's hash (never the key) names the rejected record in logs, when the record has a key
+    expected_hash = key_hash(raw["dynamodb"]["Keys"]) if has_key else None
+    assert rejected.key_hash == expected_hash
     assert [w.keys["user_id"]["S"] for w in p.writes] == ["z"]
 
 
