@@ -59,7 +59,7 @@ def create_replica_tables(client: DynamoDBClient, cfg: DeploymentConfig, *, name
     """
     keys, attrs = _key_schema(cfg)
     table = name or cfg.replica_table_name
-    state = f"{table}-replication-state" if name else cfg.state_table_name
+    state = schema.default_state_table(table) if name else cfg.state_table_name
     client.create_table(
         TableName=table, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
     )

@@ -29,6 +29,7 @@ from replicator.cli.results import CheckResult, KeyRepair, Status, Verdict
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableShape, describe, same_keys, ttl_attribute
 from replicator.core.protocol import ReplicaTables
+from replicator.core.schema import default_state_table
 from replicator.handler import Replicator
 from replicator.settings import Settings
 
@@ -83,7 +84,7 @@ class Wiring:
         self.rt.instrument(self.replica_db)
         self.shape = describe(self.source_db, self.source, self.source.table, "source")
         same_keys(self.shape, describe(self.replica_db, self.replica, self.replica.table, "replica"))
-        state_table = o.state_table or f"{self.replica.table}-replication-state"
+        state_table = o.state_table or default_state_table(self.replica.table)
         if o.writes:  # only writes need the state table
             describe(self.replica_db, self.replica, state_table, "state")
         tables = ReplicaTables(self.replica.table, state_table, o.tombstone_retention_hours * 3600)
