@@ -133,6 +133,16 @@ CASES = [
         "'no-such-queue' (--queue-url) does not exist",
         id="queue",
     ),
+    # the doctor: its options, a dead endpoint, a report path that is a folder
+    pytest.param(cli("doctor", *TABLES, "--function", " "), "--function", id="doctor-blank-function"),
+    pytest.param(
+        cli("doctor", *TABLES, "--endpoint-url", "http://127.0.0.1:9"), "127.0.0.1:9", id="doctor-dead"
+    ),
+    pytest.param(
+        cli("doctor", *TABLES, "--endpoint-url", "{url}", "--json", "reports"),
+        "is a directory",
+        id="doctor-json",
+    ),
     # the demo
     pytest.param(
         demo("--endpoint-url", "http://127.0.0.1:9", "--output", "out"), "127.0.0.1:9", id="demo-dead"
