@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 import boto3
@@ -293,3 +294,25 @@ def test_the_doctor_never_writes(deployed, tmp_path):
         operations
     )
     assert boto3.client("sqs", region_name="us-east-1").list_queues()["QueueUrls"]
+
+
+def test_a_clock_so_far_off_that_aws_refuses_the_signature_ends_the_run_saying_so(regions):
+    # GIVEN a clock fifteen minutes ahead, so that DynamoDB refuses the signature (with its Date header)
+    def instrument(client: Any) -> None:
+        def refuse(**_: Any) -> Any:
+            response = error_response(400, "InvalidSignatureException", "Signature expired")
+            response.headers["Date"] = formatdate(time.time(), usegmt=True)
+            return response
+
+        if client.meta.service_model.service_name == "dynamodb":
+            client.meta.events.register("before-send.dynamodb.DescribeTable", refuse)
+
+    # WHEN the doctor runs
+    run = run_cli("doctor", clock=lambda: time.time() + 900, instrument=instrument)
+    # THEN nothing could be checked: exit 2, one line naming the refusal and the clock as its likely cause
+    assert run.code == 2
+    assert run.stderr.startswith(
+        "error: reading the source table 'Users': AWS in us-east-1 answered InvalidSignatureException"
+    )
+    assert "this machine's clock is +900 s off the service's" in run.stderr and "NTP" in run.stderr
+    assert "Traceback" not in run.output

@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from replicator.cli.doctor import gather, iam, lineage
+from replicator.cli.doctor.attempt import Attempt
 from replicator.cli.doctor.findings import Status, Unreadable
 from replicator.cli.doctor.views import SimulationView
 from replicator.cli.options import SideOptions, TableRef
@@ -27,9 +28,9 @@ def seq(n: int) -> str:
 
 
 @pytest.fixture
-def attempt() -> gather.Attempt:
+def attempt() -> Attempt:
     side = Side(SideOptions(TableRef("us-east-1", "Users"), None, "--endpoint-url", None, None), "source")
-    return gather.Attempt(side)
+    return Attempt(side)
 
 
 def shard(shard_id: str, start: str, end: str | None = None, parent: str | None = None) -> dict[str, Any]:

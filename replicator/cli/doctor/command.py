@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from replicator.cli.commands import Runtime, deliver_report
-from replicator.cli.doctor import gather, iam, report
+from replicator.cli.doctor import attempt, gather, iam, report
 from replicator.cli.doctor.checks import evaluate
 from replicator.cli.doctor.facts import Expected, Facts
 from replicator.cli.doctor.findings import exit_code
@@ -54,10 +54,10 @@ def collect(opts: Options, rt: Runtime) -> Facts:
     """Every fact the checks read; the only place the doctor talks to AWS (through :mod:`.gather`)."""
     source, replica = Side(opts.source, "source"), Side(opts.replica, "replica")
     clients = _Clients(rt.instrument)
-    probe = gather.ClockProbe(rt.clock)
+    probe = attempt.ClockProbe(rt.clock)
     source_db = clients(source, "dynamodb")
     probe.attach(source_db)
-    at_source, at_replica = gather.Attempt(source, probe), gather.Attempt(replica, probe)
+    at_source, at_replica = attempt.Attempt(source, probe), attempt.Attempt(replica, probe)
     replica_db = clients(replica, "dynamodb")
     wanted = expected(opts).settings
     facts = Facts(

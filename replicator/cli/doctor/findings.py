@@ -64,12 +64,6 @@ class Unreadable:
         )
 
 
-def worst(findings: Iterable[Finding]) -> Status:
-    order = (Status.FAIL, Status.WARN, Status.PASS, Status.SKIP)
-    found = {f.status for f in findings}
-    return next((status for status in order if status in found), Status.SKIP)
-
-
 def exit_code(findings: Iterable[Finding], *, strict: bool = False) -> int:
     """1 when any check failed (or, with ``strict``, warned); else 0. Skips never count."""
     statuses = {f.status for f in findings}

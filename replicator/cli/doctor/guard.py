@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from replicator.cli.doctor.attempt import Attempt
 from replicator.cli.doctor.findings import Unreadable
-from replicator.cli.doctor.gather import Attempt, read_budget
+from replicator.cli.doctor.gather import read_budget
 from replicator.cli.sides import Side
 
 GET_RECORDS_PER_SECOND_AS_THIRD_READER = 1.0
