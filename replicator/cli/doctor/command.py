@@ -37,15 +37,19 @@ def expected(opts: Options) -> Expected:
 
 @dataclasses.dataclass
 class _Clients:
-    """One client per (side, service, region), each shown to the runtime's ``instrument`` hook."""
+    """One client per (side, service, region), each shown to the runtime's ``instrument`` hook; one
+    session per side (with ``--*-role-arn``, one assumed role, not one per client)."""
 
     instrument: Callable[[Any], None]
+    _sessions: dict[str, Any] = dataclasses.field(default_factory=dict)
     _made: dict[tuple[str, str, str], Any] = dataclasses.field(default_factory=dict)
 
     def __call__(self, side: Side, service: str, region: str | None = None) -> Any:
         key = (side.where, service, region or side.region)
         if key not in self._made:
-            self._made[key] = side.client(service, region)
+            if side.where not in self._sessions:
+                self._sessions[side.where] = side.session()
+            self._made[key] = side.client(service, region, session=self._sessions[side.where])
             self.instrument(self._made[key])
         return self._made[key]
 
