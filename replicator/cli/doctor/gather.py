@@ -35,14 +35,19 @@ _QUEUE_COUNTS: Any = [
 ]
 
 
+def describe_table(attempt: Attempt, dynamodb: Any, role: str, name: str) -> TableView | Unreadable | None:
+    return attempt(
+        lambda: TableView.from_description(dynamodb.describe_table(TableName=name)["Table"]),
+        what=f"the {role} table {name!r}",
+        permission="dynamodb:DescribeTable",
+    )
+
+
 def read_table(attempt: Attempt, dynamodb: Any, role: str, name: str) -> TableFacts:
+    """The table, its TTL and its backups (the latter two only when the table exists)."""
     region = attempt.side.region
     where = f"the {role} table {name!r}"
-
-    def describe() -> TableView:
-        return TableView.from_description(dynamodb.describe_table(TableName=name)["Table"])
-
-    table = attempt(describe, what=where, permission="dynamodb:DescribeTable")
+    table = describe_table(attempt, dynamodb, role, name)
     if table is None:
         return TableFacts(role, name, region, None)
 
@@ -97,15 +102,15 @@ def read_budget(
     attempt: Attempt, dynamodb: Any, lambda_: Any, table: str
 ) -> ReaderBudget | Unreadable | None:
     """The readers of ``table``'s stream (None when it has no stream): the third-reader guard's input."""
-    facts = read_table(attempt, dynamodb, "source", table)
-    if isinstance(facts.table, Unreadable):
-        return facts.table
-    if facts.table is None or not facts.table.stream_arn:
+    view = describe_table(attempt, dynamodb, "source", table)
+    if isinstance(view, Unreadable):
+        return view
+    if view is None or not view.stream_arn:
         return None
-    mappings = read_mappings(attempt, lambda_, facts.table.stream_arn)
+    mappings = read_mappings(attempt, lambda_, view.stream_arn)
     if isinstance(mappings, Unreadable):
         return mappings
-    return ReaderBudget(facts.table.stream_arn, mappings, global_table=facts.table.global_table)
+    return ReaderBudget(view.stream_arn, mappings, global_table=view.global_table)
 
 
 def read_function(
