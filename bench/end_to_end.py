@@ -90,7 +90,7 @@ def raw_conditional_put_capacity(seconds: float, threads: int = 8) -> float:
 def pipeline(quick: bool, latency: float) -> dict[str, Any]:
     duration, rate = (6.0, 40.0) if quick else (30.0, 150.0)
     real = parts.load()
-    components = parts.Components(_replicator_with_latency(latency), real.metrics, _no_check)
+    components = parts.Components(_replicator_with_latency(latency), real.metrics, _no_check, _no_check)
     with tempfile.TemporaryDirectory() as output:
         options = DemoOptions(
             duration=duration, users=200, rate=rate, output=Path(output), progress_every=duration

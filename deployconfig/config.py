@@ -33,6 +33,7 @@ from replicator.core.schema import (
     MAX_TOMBSTONE_RETENTION_HOURS,
     MIN_TOMBSTONE_RETENTION_HOURS,
     VERSION_ATTRIBUTE,
+    default_state_table,
 )
 from replicator.core.view import never_replicated
 from replicator.settings import Settings
@@ -414,7 +415,7 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
             sort_key=KeyAttribute.parse("sortKey", sort_text) if sort_text else None,
             ttl_attribute=ttl_attribute,
             replica_table_name=replica_table_name,
-            state_table_name=_table_name(get, "stateTableName", f"{replica_table_name}-replication-state"),
+            state_table_name=_table_name(get, "stateTableName", default_state_table(replica_table_name)),
             existing_table_name=existing_table,
             existing_stream_arn=existing_stream,
             existing_table_key_arn=_matching(get, "existingTableKeyArn", is_kms_key_arn, "a KMS key ARN"),

@@ -43,6 +43,10 @@ Consume the source table's stream (cdk.json names it) with the replicator, and o
 usage-metrics function, in this process: the same event source mapping emulation as the demo,
 against real AWS (the default credential chain, no endpoint override) or --endpoint-url.
 Checkpoints are kept in a JSON file so a restart resumes where it stopped. Ctrl-C stops.
+
+A stream shard serves at most two readers, and a deployed stack's two event source mappings take
+both: `run` refuses to add its consumers to a stream that has no room for them, unless
+--allow-third-reader is given (docs/operations.md).
 """
 
 
@@ -133,6 +137,14 @@ def _run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "TRIM_HORIZON, the usage metrics at LATEST)",
     )
     add("--publish-metrics", action="store_true", help="put the handlers' EMF metrics with PutMetricData")
+    add(
+        "--allow-third-reader",
+        "--i-know-about-the-two-reader-limit",
+        dest="allow_third_reader",
+        action="store_true",
+        help="run even when event source mappings already read the stream: a shard serves two readers, "
+        "and each consumer run here is one more (it throttles them all)",
+    )
     add("--log-dir", type=_output_dir, metavar="DIR", help="write each function's log lines here")
     add("--verbose", action="store_true", help="log the runner's decisions (retries, bisections)")
     return run
@@ -177,6 +189,7 @@ def _run(args: argparse.Namespace) -> int:
         starting_position=StartingPosition(args.starting_position) if args.starting_position else None,
         publish_metrics=args.publish_metrics,
         log_dir=args.log_dir,
+        allow_third_reader=args.allow_third_reader,
     )
     serve(
         cfg, options, components=parts.load(), clients=AwsClients(args.endpoint_url), stop=threading.Event()

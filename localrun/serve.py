@@ -20,11 +20,17 @@ from localrun.aws.clients import AwsClients
 from localrun.cloudwatch.metrics import MetricsHub
 from localrun.cloudwatch.observe import RunnerTelemetry
 from localrun.demo.report import progress_line
+from localrun.errors import LocalRunError
 from localrun.esm import CheckpointStore, EventSourceMapping, SqsDestination, StartingPosition, StreamRunner
 from localrun.esm.failure import FailureDestination
 from localrun.esm.settings import metrics_mapping, replicator_mapping
 from localrun.invoke import handlers as parts
 from localrun.invoke.capture import OutputRouter
+from replicator.cli.doctor.guard import check_readers
+from replicator.cli.doctor.readers import ALLOW_FLAG
+from replicator.cli.errors import CliError
+from replicator.cli.options import SideOptions, TableRef
+from replicator.cli.sides import Side
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,8 @@ class ServeOptions:
     publish_metrics: bool = False
     log_dir: Path | None = None
     progress_every: float = 30.0
+    allow_third_reader: bool = False
+    """Read the stream even when event source mappings already take its two readers."""
 
 
 def stream_arn(cfg: DeploymentConfig, clients: AwsClients) -> str:
@@ -49,6 +57,36 @@ def stream_arn(cfg: DeploymentConfig, clients: AwsClients) -> str:
     if not arn:
         raise RuntimeError(f"table {cfg.table_name} in {cfg.source_region} has no stream to consume")
     return arn
+
+
+def guard_readers(
+    cfg: DeploymentConfig, options: ServeOptions, clients: AwsClients, say: Callable[[str], None]
+) -> None:
+    """Refuse to add this run's consumers to a stream whose two readers are taken (unless told).
+
+    Each consumer here polls every shard like a mapping does, so it counts as one reader each. On an
+    endpoint without Lambda's mappings (the embedded one) there is nothing to count and room for two.
+    """
+    side = Side(
+        SideOptions(
+            TableRef(cfg.source_region, cfg.table_name), options.endpoint_url, "--endpoint-url", None, None
+        ),
+        "source",
+    )
+    region = cfg.source_region
+    who = f"python -m localrun run ({', '.join(options.functions)})"
+    try:
+        verdict = check_readers(
+            side, clients.dynamodb(region), clients.lambda_(region), who=who, adding=len(options.functions)
+        )
+    except CliError as exc:
+        raise LocalRunError(str(exc)) from None
+    if verdict.warning:
+        say(f"warning: {verdict.warning}")
+    if verdict.refusal and not options.allow_third_reader:
+        raise LocalRunError(verdict.refusal)
+    if verdict.refusal:
+        say(f"warning: reading the stream beside its event source mappings ({ALLOW_FLAG}): all are throttled")
 
 
 def serve(
@@ -65,6 +103,7 @@ def serve(
     if unknown:
         raise ValueError(f"unknown function(s) {sorted(unknown)}: choose replicator and/or metrics")
     arn = stream_arn(cfg, clients)
+    guard_readers(cfg, options, clients, say)
     router = OutputRouter()
     with router.installed():  # handlers that keep a reference to sys.stdout keep the router's
         replicator, metrics = parts.functions(cfg, components, options.endpoint_url)

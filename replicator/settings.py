@@ -13,6 +13,7 @@ from replicator.core.schema import (
     MAX_TOMBSTONE_RETENTION_HOURS,
     MIN_TOMBSTONE_RETENTION_HOURS,
     VERSION_ATTRIBUTE,
+    default_state_table,
 )
 from replicator.core.view import never_replicated
 from telemetry.catalogue import DEFAULT_REPLICATION_NAMESPACE
@@ -103,7 +104,7 @@ def from_environ(env: Mapping[str, str]) -> Settings:
             f"EXCLUDE_ATTRIBUTES must not name {VERSION_ATTRIBUTE!r} or aws:rep:* attributes (never copied)"
         )
     state = _table(
-        env, "STATE_TABLE_NAME", env.get("STATE_TABLE_NAME", "").strip() or f"{table}-replication-state"
+        env, "STATE_TABLE_NAME", env.get("STATE_TABLE_NAME", "").strip() or default_state_table(table)
     )
     return Settings(
         replica_table=table,

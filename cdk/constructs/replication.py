@@ -8,22 +8,10 @@ from aws_cdk import aws_lambda as lambda_
 from cdk.constructs.bundling import REPLICATOR
 from cdk.constructs.stream_consumer import ConsumerSettings
 from deployconfig.config import DeploymentConfig
-
-# Exactly what the replicator's writer calls, and nothing more: plain conditional writes of items
-# and tombstones, consistent reads of tombstones (BatchGetItem for a batch's inserts, GetItem for a
-# MODIFY whose item is absent), the high-water mark's UpdateItem. No transactions on the live path
-# (redrive's guarded puts run with the operator's own credentials). It reads nothing of the replica
-# table. tests/integration/test_replicator_iam.py records every request the replicator makes and
-# checks it against these two lists.
-REPLICA_TABLE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:DeleteItem",
-)
-STATE_TABLE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
+from replicator.permissions import (
+    ASSUME_REPLICA_ROLE_ACTIONS,
+    REPLICA_TABLE_ACTIONS,
+    STATE_TABLE_ACTIONS,
 )
 
 
@@ -58,5 +46,5 @@ def grant_replica_writes(grantee: iam.IGrantable, replica_table_arn: str, state_
 def grant_assume_replica_role(grantee: iam.IGrantable, role_arn: str) -> None:
     """Reach the replica only through the configured role (another account)."""
     grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn])
+        iam.PolicyStatement(actions=list(ASSUME_REPLICA_ROLE_ACTIONS), resources=[role_arn])
     )

@@ -33,6 +33,7 @@ from constructs import Construct
 from cdk.constructs.bundling import ARCHITECTURE, RUNTIME, LambdaPackage, lambda_code
 from cdk.constructs.nag import acknowledge
 from deployconfig.config import DeploymentConfig
+from replicator.permissions import FAILURE_QUEUE_ACTIONS
 
 # The longest SQS allows: an operator has two weeks to look at a failure before it expires.
 FAILURE_RETENTION = Duration.days(14)
@@ -156,7 +157,7 @@ class StreamConsumer(Construct):
         # What Lambda needs to put a failure record on the (possibly KMS-encrypted) queue; CDK's
         # SqsDlq would also grant GetQueueAttributes, GetQueueUrl, kms:ReEncrypt* and more.
         self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.failure_queue.queue_arn])
+            iam.PolicyStatement(actions=list(FAILURE_QUEUE_ACTIONS), resources=[self.failure_queue.queue_arn])
         )
         if key is not None:
             self.role.add_to_principal_policy(

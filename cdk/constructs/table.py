@@ -15,14 +15,13 @@ from constructs import Construct
 
 from deployconfig.config import DeploymentConfig, KeyAttribute
 from replicator.core import schema
+from replicator.permissions import STREAM_LIST_ACTIONS, STREAM_READ_ACTIONS
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
     "N": dynamodb.AttributeType.NUMBER,
     "B": dynamodb.AttributeType.BINARY,
 }
-# What a stream consumer (a Lambda event source mapping) needs on the stream itself.
-STREAM_READ_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetShardIterator", "dynamodb:GetRecords")
 
 
 def _attribute(key: KeyAttribute) -> dynamodb.Attribute:
@@ -143,7 +142,7 @@ class SourceTable(Construct):
         # ListStreams returns stream ARNs only and supports no resource-level permissions; Lambda
         # names it among the actions it checks when creating the event source mapping.
         grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["dynamodb:ListStreams"], resources=["*"])
+            iam.PolicyStatement(actions=list(STREAM_LIST_ACTIONS), resources=["*"])
         )
         if self.stream_key is not None:
             # Stream records of a table with a customer-managed key are encrypted with that key.

@@ -16,9 +16,9 @@ from constructs import Construct
 from cdk.constructs.alarms import replica_alarms
 from cdk.constructs.keys import region_key as region_key_of
 from cdk.constructs.monitoring import Monitoring
-from cdk.constructs.replication import REPLICA_TABLE_ACTIONS, STATE_TABLE_ACTIONS
 from cdk.constructs.table import ReplicaTables
 from deployconfig.config import DeploymentConfig
+from replicator.permissions import REPLICA_TABLE_ACTIONS, STATE_TABLE_ACTIONS
 
 
 class ReplicaStack(Stack):

@@ -68,6 +68,8 @@ class AwsClients:
     def client(self, service: Literal["sqs"], region: str) -> SQSClient: ...
     @overload
     def client(self, service: Literal["cloudwatch"], region: str) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: Literal["lambda"], region: str) -> Any: ...
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
@@ -92,6 +94,10 @@ class AwsClients:
 
     def cloudwatch(self, region: str) -> CloudWatchClient:
         return self.client("cloudwatch", region)
+
+    def lambda_(self, region: str) -> Any:
+        """Lambda (its event source mappings: the third-reader guard); ``Any``: no stubs in the dev pins."""
+        return self.client("lambda", region)
 
     def probe(self, region: str) -> None:
         """One request without retries; raises LocalRunError naming the endpoint if it does not answer."""

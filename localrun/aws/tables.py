@@ -24,8 +24,15 @@ def _key_schema(cfg: DeploymentConfig) -> tuple[list[Any], list[Any]]:
     return keys, attrs
 
 
+def _point_in_time_recovery(client: DynamoDBClient, table: str) -> None:
+    """PITR on, as the CDK app creates every table (``doctor`` checks it)."""
+    client.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+    )
+
+
 def create_source_table(client: DynamoDBClient, cfg: DeploymentConfig, *, name: str | None = None) -> str:
-    """Create the source table with a NEW_AND_OLD_IMAGES stream; returns the stream ARN."""
+    """Create the source table with a NEW_AND_OLD_IMAGES stream and PITR; returns the stream ARN."""
     keys, attrs = _key_schema(cfg)
     table = name or cfg.table_name
     response = client.create_table(
@@ -36,6 +43,7 @@ def create_source_table(client: DynamoDBClient, cfg: DeploymentConfig, *, name: 
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    _point_in_time_recovery(client, table)
     if cfg.ttl_attribute:
         client.update_time_to_live(
             TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": cfg.ttl_attribute}
@@ -44,14 +52,14 @@ def create_source_table(client: DynamoDBClient, cfg: DeploymentConfig, *, name: 
 
 
 def create_replica_tables(client: DynamoDBClient, cfg: DeploymentConfig, *, name: str | None = None) -> None:
-    """Create the replica table and its state table, as the CDK app does.
+    """Create the replica table and its state table, as the CDK app does (PITR on both).
 
     Same key schema as the source; no TTL of its own (it follows the source's TTL deletes) unless
     ``ttlDeletes=expire``, where it expires items on the source's TTL attribute.
     """
     keys, attrs = _key_schema(cfg)
     table = name or cfg.replica_table_name
-    state = f"{table}-replication-state" if name else cfg.state_table_name
+    state = schema.default_state_table(table) if name else cfg.state_table_name
     client.create_table(
         TableName=table, KeySchema=keys, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
     )
@@ -63,6 +71,7 @@ def create_replica_tables(client: DynamoDBClient, cfg: DeploymentConfig, *, name
     )
     for each in (table, state):
         client.get_waiter("table_exists").wait(TableName=each, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        _point_in_time_recovery(client, each)
     expiring = [(state, schema.STATE_TTL_ATTRIBUTE)]
     if cfg.replica_ttl_attribute:
         expiring.append((table, cfg.replica_ttl_attribute))

@@ -1,7 +1,8 @@
 """``make demo``: the whole system on one machine, from an empty endpoint to rendered dashboards.
 
 Order of events: start the embedded AWS (or use ``--endpoint-url``), create the tables and queues
-from cdk.json, start both consumers under the local event source mapping, run the workload, drain
+from cdk.json, run ``python -m replicator doctor`` on them (the preflight an operator runs before
+go-live), start both consumers under the local event source mapping, run the workload, drain
 the stream, publish the metrics, render the dashboards, run the consistency check and print the
 summary. The exit code is the check's. Ctrl-C stops everything cleanly at any point.
 """
@@ -63,6 +64,27 @@ class DemoRun:
     caught_up: bool = False
     series: dict[str, dict[str, int]] = field(default_factory=dict)
     """Per dashboard: how many series had data, how many had none."""
+    doctor: parts.CheckResult | None = None
+    """The preflight's exit code and output (0: no check failed)."""
+
+
+def doctor_options(cfg: DeploymentConfig, failure_queue_url: str) -> tuple[str, ...]:
+    """The doctor's description of the setup: the replicator's settings as cdk.json gives them."""
+    options = [
+        "--state-table",
+        cfg.state_table_name,
+        "--ttl-deletes",
+        cfg.ttl_deletes,
+        "--tombstone-retention-hours",
+        str(cfg.tombstone_retention_hours),
+        "--failure-queue",
+        failure_queue_url,
+    ]
+    if cfg.ttl_attribute:
+        options += ["--ttl-attribute", cfg.ttl_attribute]
+    for name in cfg.exclude_attributes:
+        options += ["--exclude-attribute", name]
+    return tuple(options)
 
 
 def process_environment(embedded: bool) -> dict[str, str]:
@@ -128,6 +150,7 @@ class Demo:
                 f"created {cfg.table_name} with its stream in {cfg.source_region} and "
                 f"{cfg.replica_table_name} in {cfg.replica_region}"
             )
+            self._doctor(url, deployment)
             hub = MetricsHub(clients.cloudwatch)
             session = _Session(
                 url=url,
@@ -139,6 +162,27 @@ class Demo:
             )
             self._run_on(session)
         return self.run_result
+
+    def _doctor(self, url: str, deployment: LocalDeployment) -> None:
+        """The operator's preflight on the tables just made: printed first, never stops the demo."""
+        cfg = self.cfg
+        result = self.components.doctor(
+            parts.CheckRequest(
+                source=f"{cfg.source_region}/{cfg.table_name}",
+                replica=f"{cfg.replica_region}/{cfg.replica_table_name}",
+                endpoint_url=url,
+                json_path=self.output / "doctor.json",
+                environ=process_environment(self.embedded),
+                options=doctor_options(cfg, deployment.failure_queue_url),
+            )
+        )
+        self.run_result.doctor = result
+        verdict = {0: "no check failed", 1: "A CHECK FAILED", 2: "could not run"}.get(result.exit_code, "?")
+        self.say("=== preflight: python -m replicator doctor " + "=" * 27)
+        self.say(result.output or "(no output)")
+        self.say(
+            f"doctor: {verdict} (exit {result.exit_code}); the report is in {self.output / 'doctor.json'}"
+        )
 
     def _mappings(self, session: _Session, router: OutputRouter) -> list[EventSourceMapping]:
         cfg, deployment = self.cfg, session.deployment

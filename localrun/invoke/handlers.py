@@ -1,10 +1,11 @@
-"""The parts of the system the local runtime runs but does not own: both handlers and the check.
+"""The parts of the system the local runtime runs but does not own: both handlers, the check and the
+doctor.
 
 They are reached only through their public entry points: ``create_handler(environ)`` in
 ``replicator.handler`` and ``metrics.handler`` (so two handlers with different settings can share
-one process), and the operator CLI, run by this interpreter as ``python -m replicator check``
-exactly as an operator runs it. They ship in the same wheel as the local runtime, so none of this
-needs a source checkout or a particular working directory. Everything else in the local runtime
+one process), and the operator CLI, run by this interpreter as ``python -m replicator check`` (and
+``doctor``) exactly as an operator runs it. They ship in the same wheel as the local runtime, so
+none of this needs a source checkout or a particular working directory. Everything else in the local runtime
 takes a :class:`Components`, so tests and benchmarks can hand in their own collaborators.
 """
 
@@ -31,42 +32,37 @@ class CheckRequest:
     endpoint_url: str | None
     json_path: Path
     environ: Mapping[str, str]
+    options: tuple[str, ...] = ()
+    """More options of the command, e.g. ``("--failure-queue", URL)`` for the doctor."""
 
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     exit_code: int
-    """0 consistent, 1 differences, 2 error (the operator CLI's contract)."""
+    """0 consistent (doctor: no failure), 1 differences (a failure), 2 error: the CLI's contract."""
     output: str
 
 
 CheckFn = Callable[[CheckRequest], CheckResult]
 
 
-@dataclass(frozen=True, slots=True)
-class Components:
-    replicator: HandlerFactory
-    metrics: HandlerFactory
-    check: CheckFn
-
-
-def cli_check(request: CheckRequest) -> CheckResult:
-    """``python -m replicator check``, exactly as an operator runs it."""
-    command = [
+def _cli(command: str, request: CheckRequest) -> CheckResult:
+    """``python -m replicator COMMAND``, exactly as an operator runs it."""
+    argv = [
         sys.executable,
         "-m",
         "replicator",
-        "check",
+        command,
         "--source",
         request.source,
         "--replica",
         request.replica,
     ]
     if request.endpoint_url:
-        command += ["--endpoint-url", request.endpoint_url]
-    command += ["--json", str(request.json_path)]
+        argv += ["--endpoint-url", request.endpoint_url]
+    argv += ["--json", str(request.json_path), *request.options]
     done = subprocess.run(  # noqa: S603 (our own interpreter and module, no shell)
-        command,
+        argv,
         capture_output=True,
         text=True,
         env={**os.environ, **request.environ},
@@ -76,9 +72,27 @@ def cli_check(request: CheckRequest) -> CheckResult:
     return CheckResult(done.returncode, (done.stdout + done.stderr).strip())
 
 
+def cli_check(request: CheckRequest) -> CheckResult:
+    """``python -m replicator check``: the demo's final consistency check."""
+    return _cli("check", request)
+
+
+def cli_doctor(request: CheckRequest) -> CheckResult:
+    """``python -m replicator doctor``: the demo's preflight, once the tables and stream exist."""
+    return _cli("doctor", request)
+
+
+@dataclass(frozen=True, slots=True)
+class Components:
+    replicator: HandlerFactory
+    metrics: HandlerFactory
+    check: CheckFn
+    doctor: CheckFn = cli_doctor
+
+
 def load() -> Components:
     """The real handlers and the real check."""
-    return Components(create_replicator_handler, create_metrics_handler, cli_check)
+    return Components(create_replicator_handler, create_metrics_handler, cli_check, cli_doctor)
 
 
 def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:

@@ -19,7 +19,9 @@ from replicator.cli import report
 from replicator.cli.backfill import Backfiller, BackfillState
 from replicator.cli.check import Checker, CheckOptions
 from replicator.cli.diff import Rules
-from replicator.cli.errors import UsageError
+from replicator.cli.doctor.guard import GET_RECORDS_PER_SECOND_AS_THIRD_READER, check_readers
+from replicator.cli.doctor.readers import ALLOW_FLAG
+from replicator.cli.errors import ThirdReaderRefused, UsageError
 from replicator.cli.files import write_json
 from replicator.cli.options import Options, writable_file
 from replicator.cli.progress import Progress
@@ -29,6 +31,7 @@ from replicator.cli.results import CheckResult, KeyRepair, Status, Verdict
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableShape, describe, same_keys, ttl_attribute
 from replicator.core.protocol import ReplicaTables
+from replicator.core.schema import default_state_table
 from replicator.handler import Replicator
 from replicator.settings import Settings
 
@@ -83,7 +86,7 @@ class Wiring:
         self.rt.instrument(self.replica_db)
         self.shape = describe(self.source_db, self.source, self.source.table, "source")
         same_keys(self.shape, describe(self.replica_db, self.replica, self.replica.table, "replica"))
-        state_table = o.state_table or f"{self.replica.table}-replication-state"
+        state_table = o.state_table or default_state_table(self.replica.table)
         if o.writes:  # only writes need the state table
             describe(self.replica_db, self.replica, state_table, "state")
         tables = ReplicaTables(self.replica.table, state_table, o.tombstone_retention_hours * 3600)
@@ -253,9 +256,34 @@ def backfill(opts: Options, rt: Runtime) -> int:
     return OK if state.total("failed") == 0 else DIFFERENCES
 
 
+def _reader_pace(w: Wiring, opts: Options, rt: Runtime) -> Callable[[], None]:
+    """Refuse to read the stream as a third reader unless told; paced GetRecords when told."""
+    lambda_ = w.source.client("lambda")
+    rt.instrument(lambda_)
+    verdict = check_readers(w.source, w.source_db, lambda_, who="redrive")
+    if verdict.warning:
+        rt.warn(verdict.warning)
+    if not verdict.third_reader:
+        return lambda: None
+    if not opts.allow_third_reader:
+        raise ThirdReaderRefused(f"{verdict.refusal}. Until then the failed batches wait in the queue.")
+    rt.warn(
+        f"reading the stream as a third reader ({ALLOW_FLAG}): GetRecords is paced at "
+        f"{GET_RECORDS_PER_SECOND_AS_THIRD_READER:g} call(s) per second"
+    )
+    bucket = TokenBucket(GET_RECORDS_PER_SECOND_AS_THIRD_READER, sleep=rt.sleep)
+
+    def pace() -> None:
+        bucket.wait()
+        bucket.charge(1)
+
+    return pace
+
+
 def redrive(opts: Options, rt: Runtime) -> int:
     assert opts.queue is not None  # required by the parser
     w = Wiring(opts, rt)
+    pace = _reader_pace(w, opts, rt)
     sqs = w.source.sqs(opts.queue_region or queue_region(opts.queue, w.source.region))
     streams = w.source.streams()
     rt.instrument(sqs)
@@ -282,6 +310,7 @@ def redrive(opts: Options, rt: Runtime) -> int:
         visibility_timeout=opts.visibility_timeout,
         max_messages=opts.max_messages,
         wait_seconds=opts.wait_seconds,
+        pace=pace,
     )
     results = [redriver.handle(message) for message in redriver.messages()]
     rt.say(report.redrive_summary(results))

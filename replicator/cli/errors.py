@@ -27,6 +27,10 @@ class ReadFailed(CliError):
     """Reads kept failing (throttling, errors) beyond the retry budget; nothing was skipped."""
 
 
+class ThirdReaderRefused(CliError):
+    """Reading the stream would make this command a third reader of a shard that serves two."""
+
+
 class StateFileProblem(CliError):
     """The backfill state file cannot be read, or belongs to another backfill."""
 

@@ -1,4 +1,5 @@
-"""``python -m replicator`` / ``ddb-replicator``: check, repair, backfill and redrive a replica.
+"""``python -m replicator`` / ``ddb-replicator``: check, repair, backfill and redrive a replica; doctor
+checks a setup.
 
 Every option is validated before any work (:mod:`replicator.cli.options`). Errors an operator can
 fix (a bad option, a missing table, an endpoint that does not answer, reads that keep failing) end
@@ -16,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from replicator.cli import commands
 from replicator.cli.commands import ERROR, Runtime
+from replicator.cli.doctor import command as doctor
 from replicator.cli.errors import CliError
 from replicator.cli.options import Options, parse
 
@@ -24,6 +26,7 @@ COMMANDS: dict[str, Callable[[Options, Runtime], int]] = {
     "repair": commands.repair,
     "backfill": commands.backfill,
     "redrive": commands.redrive,
+    "doctor": doctor.run,
 }
 
 INTERRUPTED = {
@@ -32,6 +35,7 @@ INTERRUPTED = {
     "run the repair again to finish",
     "backfill": "interrupted: run the same command again; it resumes from its --state-file",
     "redrive": "interrupted: messages not yet replayed stay in the queue; run redrive again",
+    "doctor": "interrupted: the doctor only reads, nothing was changed",
 }
 
 

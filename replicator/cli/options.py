@@ -25,7 +25,7 @@ from replicator.core.schema import (
     MIN_TOMBSTONE_RETENTION_HOURS,
 )
 
-COMMANDS = ("check", "repair", "backfill", "redrive")
+COMMANDS = ("check", "repair", "backfill", "redrive", "doctor")
 
 LOCAL_CREDENTIALS = "export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing"
 """Any credentials work against a local endpoint (moto); a shell line that sets some."""
@@ -41,6 +41,7 @@ SUMMARIES = {
     "repair": "Check, then write the source's current state of every difference into the replica.",
     "backfill": "Copy what the source held before replication started into the replica (resumable).",
     "redrive": "Replay the batches named in the replicator's failure queue.",
+    "doctor": "Preflight: check a replication setup, read-only, before go-live and after each deploy.",
 }
 
 CHECK_HELP = """\
@@ -77,10 +78,47 @@ its records were applied, and kept otherwise. Ranges that aged out of the stream
 the source by a check and repair of the table (unless --no-repair-aged-out); the JSON report names
 those keys.
 
-exit codes: 0 every message handled, 1 some messages kept (failed records, unknown messages,
-unrepaired aged-out ranges), 2 error."""
+Redrive reads the stream. A stream shard serves at most two readers and the deployed mappings
+(replicator, usage metrics) take both, so redrive refuses to start as a third one unless
+--allow-third-reader is given; then it paces its GetRecords calls (docs/operations.md).
 
-HELP = {"check": CHECK_HELP, "repair": REPAIR_HELP, "backfill": BACKFILL_HELP, "redrive": REDRIVE_HELP}
+exit codes: 0 every message handled, 1 some messages kept (failed records, unknown messages,
+unrepaired aged-out ranges), 2 error (or refused as a third reader)."""
+
+DOCTOR_HELP = """\
+A read-only preflight of a replication setup: run it before go-live and after every deploy. Each
+check prints PASS, WARN, FAIL or SKIP with its reason, and the fix for what did not pass:
+
+  stream                the source's stream is on, with NEW_AND_OLD_IMAGES
+  key-schema            the replica has the source's key schema
+  replica-table         the replica table exists
+  state-table           the state table exists, with TTL on expires_at
+  ttl-policy            the source's and the replica's TTL agree with --ttl-deletes (--ttl-attribute)
+  pitr                  point-in-time recovery on the source and the replica (and the state table)
+  stream-readers        at most 2 event source mappings read the stream (1 for a global table)
+  replicator-mapping    the replicator's mapping is enabled, reports batch item failures, has a
+                        failure destination
+  shard-lineage         every child shard starts above its parent's end (DescribeStream)
+  failure-queue         the failure queue is empty (its depth otherwise)
+  function-environment  the replicator's environment names these tables and settings
+  clock-skew            this machine's clock against the service's Date header
+  iam                   with --deep: IAM's policy simulator allows the replicator role's actions
+
+The replicator function is the one among the stream's mappings whose handler is the replicator's
+(or --function); its failure queue is its mapping's on-failure destination (or --failure-queue).
+The doctor reads descriptions only, never an item. A fact it may not read (AccessDenied, a call the
+endpoint does not implement) is a WARN naming the permission it needs.
+
+exit codes: 0 no check failed (warnings allowed, unless --strict), 1 a check failed, 2 could not
+run (a bad option, no credentials, an endpoint that does not answer)."""
+
+HELP = {
+    "check": CHECK_HELP,
+    "repair": REPAIR_HELP,
+    "backfill": BACKFILL_HELP,
+    "redrive": REDRIVE_HELP,
+    "doctor": DOCTOR_HELP,
+}
 
 # SQS: long polling waits at most 20 s; a message is hidden for at most 12 hours
 # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
@@ -147,11 +185,16 @@ class Options:
     visibility_timeout: int = 300
     ttl_deletes: TtlPolicy = TtlPolicy.REPLICATE
     repair_aged_out: bool = True
+    allow_third_reader: bool = False
+    # doctor
+    function: str | None = None
+    deep: bool = False
+    strict: bool = False
 
     @property
     def writes(self) -> bool:
         """Whether the command writes to the replica (and so needs its state table)."""
-        return self.command != "check" or self.repair
+        return self.command not in ("check", "doctor") or self.repair
 
 
 _FIELDS = frozenset(field.name for field in fields(Options))
@@ -252,6 +295,12 @@ def ttl_policy(text: str) -> TtlPolicy:
         raise argparse.ArgumentTypeError(f"must be one of {TTL_POLICY_CHOICES}; got {text!r}") from None
 
 
+def function_name(text: str) -> str:
+    if not text.strip() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"must be a Lambda function name or ARN; got {text!r}")
+    return text
+
+
 def attribute_name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("must name an attribute; got an empty name")
@@ -278,7 +327,17 @@ def writable_file(text: str) -> Path:
 # -- the parser --------------------------------------------------------------------------------------
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _retry_seconds(add: Callable[..., Any]) -> None:
+    add(
+        "--retry-seconds",
+        metavar="SECONDS",
+        type=number_at_least(0, above=True),
+        default=300.0,
+        help="seconds one read or write is retried through throttling before the command fails (default 300)",
+    )
+
+
+def _common(parser: argparse.ArgumentParser, *, retries: bool = True) -> None:
     group = parser.add_argument_group("tables and access")
     add = group.add_argument
     add("--source", required=True, type=table_ref, metavar="REGION/TABLE", help="the source table")
@@ -322,13 +381,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help=f"as the replicator's setting (default {DEFAULT_TOMBSTONE_RETENTION_HOURS}; {low} to {high}: "
         "tombstones must outlive the stream's 24 hours)",
     )
-    add(
-        "--retry-seconds",
-        metavar="SECONDS",
-        type=number_at_least(0, above=True),
-        default=300.0,
-        help="seconds one read or write is retried through throttling before the command fails (default 300)",
-    )
+    if retries:  # the doctor's few describe calls use botocore's standard retries
+        _retry_seconds(add)
     add("--debug", action="store_true", help="on an unexpected error, show the traceback")
 
 
@@ -364,6 +418,28 @@ def _scanning(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _ttl_attribute(add: Callable[..., Any], help: str) -> None:
+    add("--ttl-attribute", type=attribute_name, metavar="NAME", help=help)
+
+
+def _json_report(add: Callable[..., Any], help: str) -> None:
+    add("--json", dest="json_path", type=writable_file, metavar="PATH", help=help)
+
+
+def _failure_queue(add: Callable[..., Any], help: str) -> None:
+    add("--failure-queue", metavar="URL|NAME", help=help)
+
+
+def _ttl_deletes(add: Callable[..., Any], help: str) -> None:
+    add(
+        "--ttl-deletes",
+        type=ttl_policy,
+        metavar="{" + ",".join(TtlPolicy) + "}",
+        default=DEFAULTS["ttl_deletes"],
+        help=help,
+    )
+
+
 def _comparing(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("comparing")
     add = group.add_argument
@@ -376,9 +452,7 @@ def _comparing(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="a volatile attribute (repeatable)",
     )
-    add(
-        "--ttl-attribute", type=attribute_name, metavar="NAME", help="default: the source table's TTL setting"
-    )
+    _ttl_attribute(add, "default: the source table's TTL setting")
     add(
         "--grace-seconds",
         metavar="SECONDS",
@@ -388,13 +462,7 @@ def _comparing(parser: argparse.ArgumentParser) -> None:
     )
     add("--sample", type=fraction, metavar="FRACTION", help="check a random fraction of the table, in (0, 1]")
     add("--seed", metavar="N", type=_whole, help="random seed for --sample (repeatable samples)")
-    add(
-        "--json",
-        dest="json_path",
-        type=writable_file,
-        metavar="PATH",
-        help="write every difference (keys only) as JSON",
-    )
+    _json_report(add, "write every difference (keys only) as JSON")
     add(
         "--attempts",
         metavar="N",
@@ -413,9 +481,7 @@ def _check_options(parser: argparse.ArgumentParser) -> None:
 
 def _repair_options(parser: argparse.ArgumentParser) -> None:
     _comparing(parser)
-    parser.add_argument(
-        "--failure-queue", metavar="URL|NAME", help="warn when this failure queue still holds messages"
-    )
+    _failure_queue(parser.add_argument, "warn when this failure queue still holds messages")
 
 
 def _backfill_options(parser: argparse.ArgumentParser) -> None:
@@ -460,19 +526,42 @@ def _redrive_options(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS["visibility_timeout"],
         help=f"seconds a message is held (default {DEFAULTS['visibility_timeout']})",
     )
-    add(
-        "--ttl-deletes",
-        type=ttl_policy,
-        metavar="{" + ",".join(TtlPolicy) + "}",
-        default=DEFAULTS["ttl_deletes"],
-        help="as the replicator's TTL_DELETES",
-    )
+    _ttl_deletes(add, "as the replicator's TTL_DELETES")
     add(
         "--repair-aged-out",
         action=argparse.BooleanOptionalAction,
         default=DEFAULTS["repair_aged_out"],
         help="check and repair the table when a range aged out of the stream (default on)",
     )
+    add(
+        "--allow-third-reader",
+        "--i-know-about-the-two-reader-limit",
+        dest="allow_third_reader",
+        action="store_true",
+        help="read the stream even when two event source mappings already do (a shard serves two "
+        "readers; a third throttles them all): GetRecords is then paced",
+    )
+
+
+def _doctor_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("the setup as deployed (defaults: as the CDK app deploys it)")
+    add = group.add_argument
+    _ttl_deletes(add, "the replicator's TTL_DELETES (cdk.json ttlDeletes; default replicate)")
+    _ttl_attribute(
+        add, "the source's TTL attribute as deployed (cdk.json ttlAttribute; default: not checked)"
+    )
+    add(
+        "--function",
+        type=function_name,
+        metavar="NAME|ARN",
+        help="the replicator function (default: found among the functions of the stream's mappings)",
+    )
+    _failure_queue(add, "the replicator's failure queue (default: its mapping's on-failure destination)")
+    group = parser.add_argument_group("the run")
+    add = group.add_argument
+    add("--deep", action="store_true", help="also simulate the replicator role's IAM permissions")
+    add("--strict", action="store_true", help="warnings fail too (exit 1)")
+    _json_report(add, "write every finding as JSON (no item is ever read)")
 
 
 _EXTRA: dict[str, Callable[[argparse.ArgumentParser], None]] = {
@@ -480,13 +569,23 @@ _EXTRA: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "repair": _repair_options,
     "backfill": _backfill_options,
     "redrive": _redrive_options,
+    "doctor": _doctor_options,
 }
+
+
+def _not_scanning() -> dict[str, Any]:
+    """The doctor scans nothing: the scanning options' defaults, read from their own definitions."""
+    scratch = argparse.ArgumentParser(add_help=False)
+    _scanning(scratch)
+    _retry_seconds(scratch.add_argument)
+    return vars(scratch.parse_args([]))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m replicator",
-        description="Operate a DynamoDB stream replica: check, repair, backfill, redrive.",
+        description="Operate a DynamoDB stream replica: check, repair, backfill, redrive; doctor checks "
+        "a setup.",
         epilog=COMMON_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -499,8 +598,12 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=COMMON_EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        _common(command)
-        _scanning(command)
+        scans = name != "doctor"
+        _common(command, retries=scans)
+        if scans:
+            _scanning(command)
+        else:
+            command.set_defaults(**_not_scanning())
         _EXTRA[name](command)
     return parser
 

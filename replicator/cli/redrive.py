@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +53,13 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def read_range(streams: DynamoDBStreamsClient, info: BatchInfo) -> tuple[RangeStatus, list[dict[str, Any]]]:
-    """The records ``info`` names, in stream order, with whether the whole range was found."""
+def read_range(
+    streams: DynamoDBStreamsClient, info: BatchInfo, pace: Callable[[], None] = lambda: None
+) -> tuple[RangeStatus, list[dict[str, Any]]]:
+    """The records ``info`` names, in stream order, with whether the whole range was found.
+
+    ``pace`` runs before every GetRecords call (a third reader of the stream paces its reads).
+    """
     records: list[dict[str, Any]] = []
 
     def iterator_after(last: str | None) -> str:
@@ -71,6 +76,7 @@ def read_range(streams: DynamoDBStreamsClient, info: BatchInfo) -> tuple[RangeSt
         empty = 0
         while iterator:
             try:
+                pace()
                 page: Any = streams.get_records(ShardIterator=iterator, Limit=1000)
             except ClientError as exc:
                 if _code(exc) != "ExpiredIteratorException":
@@ -108,6 +114,8 @@ class Redriver:
     visibility_timeout: int = 300
     max_messages: int | None = None
     wait_seconds: int = 2  # long polling: an empty answer then means the queue is really empty
+    pace: Callable[[], None] = lambda: None
+    """Runs before each GetRecords call: paced when redrive reads as a third reader."""
 
     def messages(self) -> Iterator[dict[str, Any]]:
         """Every message visible now, each once (received ones stay hidden while this run lasts)."""
@@ -141,7 +149,7 @@ class Redriver:
             result.verdict = Verdict.OTHER_TABLE
             result.detail = f"the batch is from the stream of table {info.table_name!r}"
             return result
-        status, records = read_range(self.streams, info)
+        status, records = read_range(self.streams, info, self.pace)
         result.records = len(records)
         if status is RangeStatus.AGED_OUT:
             result.verdict = Verdict.AGED_OUT

@@ -101,6 +101,16 @@ class Side:
     def sqs(self, region: str) -> SQSClient:
         return self.session().client("sqs", endpoint_url=self.endpoint_url, config=_config(region))
 
+    def client(self, service: str, region: str | None = None, *, session: boto3.Session | None = None) -> Any:
+        """A client of ``service`` for this side, with botocore's standard retries (``doctor``'s
+        describe calls, the third-reader guard's Lambda call). ``Any``: the dev pins carry no stubs for
+        lambda and iam."""
+        return (session or self.session()).client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint_url,
+            config=_config(region or self.region),
+        )
+
     def problem(self, exc: Exception, doing: str) -> CliError:
         """What went wrong reaching this side, as an error the operator can act on (never a value)."""
         if isinstance(exc, ClientError):

@@ -19,6 +19,7 @@ LEGACY_GLOBAL_TABLE_PREFIX = "aws:rep:"
 
 STATE_PARTITION_KEY = "pk"
 STATE_TTL_ATTRIBUTE = "expires_at"
+STATE_TABLE_SUFFIX = "-replication-state"
 TOMBSTONE_PREFIX = "tomb#"
 WATERMARK_PREFIX = "watermark#"
 
@@ -32,6 +33,11 @@ DEFAULT_TOMBSTONE_RETENTION_HOURS = 72
 
 VERSION_WIDTH = 40
 """Stream sequence numbers are at most 40 digits long (DynamoDB Streams API reference)."""
+
+
+def default_state_table(replica_table: str) -> str:
+    """The state table's name when STATE_TABLE_NAME (``--state-table``, ``stateTableName``) is not set."""
+    return f"{replica_table}{STATE_TABLE_SUFFIX}"
 
 
 def tombstone_pk(key_hash: str) -> str:

@@ -24,6 +24,7 @@ from localrun.aws.server import EmbeddedServer
 
 TABLES = ["--source", "us-east-1/Users", "--replica", "eu-west-1/Users"]
 FAST = ["--grace-seconds", "0", "--retry-seconds", "5", "--no-progress"]
+CHECKOUT = Path(__file__).resolve().parents[2]
 SECONDS = 30  # a hang detector, not a speed requirement: every case is an early error
 
 
@@ -133,6 +134,16 @@ CASES = [
         "'no-such-queue' (--queue-url) does not exist",
         id="queue",
     ),
+    # the doctor: its options, a dead endpoint, a report path that is a folder
+    pytest.param(cli("doctor", *TABLES, "--function", " "), "--function", id="doctor-blank-function"),
+    pytest.param(
+        cli("doctor", *TABLES, "--endpoint-url", "http://127.0.0.1:9"), "127.0.0.1:9", id="doctor-dead"
+    ),
+    pytest.param(
+        cli("doctor", *TABLES, "--endpoint-url", "{url}", "--json", "reports"),
+        "is a directory",
+        id="doctor-json",
+    ),
     # the demo
     pytest.param(
         demo("--endpoint-url", "http://127.0.0.1:9", "--output", "out"), "127.0.0.1:9", id="demo-dead"
@@ -158,6 +169,9 @@ def test_bad_input_exits_2_with_a_clear_line_and_changes_nothing(
         "AWS_CONFIG_FILE": str(user_folder / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(user_folder / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The code of this checkout, not whatever copy the virtualenv installed (an editable install
+        # of another worktree would otherwise answer: the commands run in the user's folder).
+        "PYTHONPATH": str(CHECKOUT),
     }
     while "=" in argv[0]:  # leading NAME=value words set the environment, as in a shell
         name, _, value = argv.pop(0).partition("=")

@@ -85,6 +85,13 @@ def test_a_short_demo_replicates_everything_and_renders_the_dashboards(tmp_path)
     # AND progress and the summary were printed
     text = "\n".join(lines)
     assert "writes" in text and "replication lag" in text and "consistent" in text
+    # AND the operator's preflight ran first, on the tables just made, and found no failure; what the
+    # local runtime emulates (the mappings, the function) is skipped with the reason, not faked
+    assert run.doctor is not None and run.doctor.exit_code == 0, run.doctor
+    assert text.index("python -m replicator doctor") < text.index("workload:")
+    assert "Result: 9 pass, 4 skip: no failure found" in run.doctor.output
+    assert "SKIP  stream-readers          no event source mapping on this endpoint" in run.doctor.output
+    assert (tmp_path / "out" / "doctor.json").is_file()
 
 
 def test_the_aws_cli_writes_through_the_endpoint_and_the_item_reaches_the_replica(tmp_path):

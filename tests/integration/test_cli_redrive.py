@@ -19,6 +19,7 @@ from replicator.core import schema
 from replicator.handler import build_replicator
 from replicator.settings import from_environ
 from tests.support.cli import FAST, deliver_all, live_harness, run_cli
+from tests.support.deployed import deploy
 from tests.support.events import key
 from tests.support.replication import BASE_ENV
 
@@ -251,3 +252,61 @@ def test_messages_it_cannot_use_are_kept_and_reported(regions, queue, tmp_path, 
     (message,) = json.loads(report.read_text())["messages"]
     assert message["verdict"] == verdict and message["detail"]
     assert messages_left(sqs, url) == 1
+
+
+def test_redrive_refuses_to_be_a_third_reader_of_a_stream_two_mappings_read(regions, queue):
+    # GIVEN a failed batch in the queue, and the replicator's and usage metrics' mappings on the stream
+    sqs, url = queue
+    failed_batch(regions, live_harness(regions), sqs, url)
+    deploy(regions)
+    before = plan_in(regions.replica, "b")
+    # WHEN the failure queue is redriven without saying it may be a third reader
+    result = run_cli("redrive", *REDRIVE)
+    # THEN it refuses before reading anything, says why and how to go on, and the message waits
+    assert result.code == 2
+    assert result.stderr.startswith("error: refusing to read arn:aws:dynamodb:us-east-1:")
+    assert "2 event source mapping(s) already read it (Users-replicator (Enabled), Users-usage-metrics" in (
+        result.stderr
+    )
+    assert "at most 2 reader(s)" in result.stderr and "--allow-third-reader" in result.stderr
+    assert messages_left(sqs, url) == 1 and plan_in(regions.replica, "b") == before
+
+
+@pytest.mark.parametrize("flag", ["--allow-third-reader", "--i-know-about-the-two-reader-limit"])
+def test_redrive_told_it_may_be_a_third_reader_replays_with_paced_reads(regions, queue, flag):
+    # GIVEN the same failed batch and two mappings on the stream
+    sqs, url = queue
+    failed_batch(regions, live_harness(regions), sqs, url)
+    deploy(regions)
+    # AND a record of every GetRecords call
+    reads: list[str] = []
+
+    def instrument(client):
+        if client.meta.service_model.service_name == "dynamodbstreams":
+            client.meta.events.register(
+                "before-call.dynamodb-streams.GetRecords", lambda **_: reads.append("r")
+            )
+
+    # WHEN redrive is told it may be a third reader
+    result = run_cli("redrive", *REDRIVE, flag, instrument=instrument)
+    # THEN it replays the batch, saying it reads as a third reader with paced GetRecords calls
+    assert result.code == 0, result.output
+    assert (
+        "as a third reader" in result.stderr
+        and "GetRecords is paced at 1 call(s) per second" in result.stderr
+    )
+    assert reads and messages_left(sqs, url) == 0
+    assert (plan_in(regions.replica, "b"), plan_in(regions.replica, "c")) == ("v2", "v2")
+
+
+def test_redrive_beside_one_mapping_is_the_second_reader_and_goes_ahead(regions, queue):
+    # GIVEN only the replicator's mapping on the stream (the usage metrics' disabled)
+    sqs, url = queue
+    failed_batch(regions, live_harness(regions), sqs, url)
+    deployed = deploy(regions)
+    deployed.lambda_.update_event_source_mapping(UUID=deployed.mappings["Users-usage-metrics"], Enabled=False)
+    # WHEN redriven without the flag
+    result = run_cli("redrive", *REDRIVE)
+    # THEN it goes ahead without pacing
+    assert result.code == 0, result.output
+    assert "third reader" not in result.output and messages_left(sqs, url) == 0

@@ -73,3 +73,4 @@ def test_the_local_runtime_runs_the_handlers_public_entry_points():
     assert components.replicator is replicator.handler.create_handler
     assert components.metrics is metrics.handler.create_handler
     assert components.check is parts.cli_check
+    assert components.doctor is parts.cli_doctor

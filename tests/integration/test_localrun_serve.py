@@ -9,9 +9,11 @@ import time
 import pytest
 
 from localrun.aws.clients import AwsClients
+from localrun.errors import LocalRunError
 from localrun.invoke import handlers as parts
 from localrun.serve import ServeOptions, serve
 from tests.support.aws import put_items
+from tests.support.deployed import deploy
 
 
 def _checkpointed(path) -> set[str]:
@@ -76,3 +78,42 @@ def test_an_unknown_function_is_refused(regions):
             clients=AwsClients(),
             stop=threading.Event(),
         )
+
+
+def _serve_once(regions, options, said: list[str]) -> dict[str, int]:
+    """Start the consumers and stop them at once (the stop event is already set)."""
+    stop = threading.Event()
+    stop.set()
+    return serve(
+        regions.config, options, components=parts.load(), clients=AwsClients(), stop=stop, say=said.append
+    )
+
+
+def test_run_refuses_to_be_a_third_reader_of_a_stream_two_mappings_read(regions, tmp_path):
+    # GIVEN the deployed stack's two mappings on the stream
+    deploy(regions)
+    # WHEN the replicator is started outside Lambda on the same stream
+    # THEN it refuses, naming the mappings and the flag that overrides it
+    with pytest.raises(
+        LocalRunError, match=r"2 event source mapping\(s\) already read it .*--allow-third-reader"
+    ):
+        _serve_once(regions, ServeOptions(checkpoints=tmp_path / "c.json"), [])
+
+
+def test_run_told_it_may_be_a_third_reader_starts_and_says_so(regions, tmp_path):
+    deploy(regions)
+    said: list[str] = []
+    options = ServeOptions(checkpoints=tmp_path / "c.json", allow_third_reader=True)
+    assert _serve_once(regions, options, said) == {}
+    assert any("(--allow-third-reader): all are throttled" in line for line in said)
+
+
+def test_two_consumers_beside_one_mapping_are_one_reader_too_many(regions, tmp_path):
+    # GIVEN one mapping on the stream (the usage metrics' deleted)
+    deployed = deploy(regions)
+    deployed.lambda_.delete_event_source_mapping(UUID=deployed.mappings["Users-usage-metrics"])
+    # THEN the replicator alone may start, both consumers may not
+    assert _serve_once(regions, ServeOptions(checkpoints=tmp_path / "c.json"), []) == {}
+    both = ServeOptions(checkpoints=tmp_path / "c.json", functions=("replicator", "metrics"))
+    with pytest.raises(LocalRunError, match=r"python -m localrun run \(replicator, metrics\) would throttle"):
+        _serve_once(regions, both, [])

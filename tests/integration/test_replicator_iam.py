@@ -6,7 +6,7 @@ import copy
 from collections import defaultdict
 from typing import Any
 
-from cdk.constructs.replication import REPLICA_TABLE_ACTIONS, STATE_TABLE_ACTIONS
+from replicator.permissions import REPLICA_TABLE_ACTIONS, STATE_TABLE_ACTIONS
 from tests.support.replication import Harness
 
 TRANSACT_ACTIONS = {

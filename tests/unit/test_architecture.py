@@ -65,6 +65,13 @@ def test_the_cli_report_is_pure_formatting_and_loads_no_aws_library():
     assert loaded == set()
 
 
+def test_the_doctors_rules_and_report_are_pure_and_load_no_aws_library():
+    # GIVEN every check of the doctor and its report, imported in a fresh interpreter
+    loaded = libraries_loaded("import replicator.cli.doctor.checks, replicator.cli.doctor.report")
+    # THEN no AWS library was loaded: the rules take views, only the gathering module calls AWS
+    assert loaded == set()
+
+
 @pytest.mark.parametrize(
     ("package", "forbidden"),
     [

@@ -58,3 +58,40 @@ def test_the_top_level_help_gives_each_command_in_one_whole_sentence(capsys):
     for command in COMMANDS:
         summary = SUMMARIES[command]
         assert summary.endswith(".") and " ".join(summary.split()) in text
+
+
+def test_doctor_options_are_typed_and_it_writes_nothing():
+    opts = parse(["doctor", *TABLES, "--ttl-deletes", "expire", "--function", "Users-replicator", "--deep"])
+    assert (opts.ttl_deletes, opts.function, opts.deep, opts.strict) == (
+        TtlPolicy.EXPIRE,
+        "Users-replicator",
+        True,
+        False,
+    )
+    assert not opts.writes
+    # AND the scanning options it does not take keep their defaults
+    assert (opts.segments, opts.page_size, opts.retry_seconds) == (4, 1000, 300.0)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(
+            ["doctor", *TABLES, "--segments", "2"], "unrecognized arguments: --segments", id="scans-nothing"
+        ),
+        pytest.param(
+            ["doctor", *TABLES, "--function", " "], "must be a Lambda function name", id="blank-function"
+        ),
+        pytest.param(["doctor", *TABLES, "--ttl-deletes", "never"], "must be one of", id="bad-policy"),
+    ],
+)
+def test_doctor_refuses_bad_options_before_any_call(argv, message, capsys):
+    with pytest.raises(SystemExit, match=r"^2$"):
+        parse(argv)
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--allow-third-reader", "--i-know-about-the-two-reader-limit"])
+def test_redrive_takes_the_third_reader_flag_under_either_name(flag):
+    assert parse(["redrive", *TABLES, "--queue-url", "q", flag]).allow_third_reader
+    assert not parse(["redrive", *TABLES, "--queue-url", "q"]).allow_third_reader
