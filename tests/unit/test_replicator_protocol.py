@@ -271,10 +271,28 @@ def test_a_batch_read_outside_one_to_a_hundred_keys_is_refused(count):
         protocol.batch_get("Users-state", [TABLES.tombstone_key(str(i)) for i in range(count)])
 
 
-@pytest.mark.parametrize(("hours", "buckets"), [(24, 32), (72, 0)])
-def test_tables_refuse_a_retention_below_the_stream_or_a_mark_without_buckets(hours, buckets):
-    with pytest.raises(ConfigurationError, match=r"tombstone retention|at least one bucket"):
-        ReplicaTables("Users", "Users-state", hours * 3600, buckets)
+LOWEST, HIGHEST = schema.MIN_TOMBSTONE_RETENTION_HOURS * 3600, schema.MAX_TOMBSTONE_RETENTION_HOURS * 3600
+
+
+@pytest.mark.parametrize(
+    ("seconds", "says"),
+    [(LOWEST - 1, "got 24.9997 hours"), (HIGHEST + 1, "got 8760 hours"), (24 * 3600, "got 24 hours")],
+)
+def test_tables_refuse_a_retention_outside_its_bounds_saying_what_they_got(seconds, says):
+    with pytest.raises(ConfigurationError, match=rf"between 25 and 8760 hours .* {says}$"):
+        ReplicaTables("Users", "Users-state", seconds)
+
+
+@pytest.mark.parametrize("seconds", [LOWEST, HIGHEST])
+def test_tables_accept_a_retention_on_either_bound_and_a_single_bucket(seconds):
+    tables = ReplicaTables("Users", "Users-state", seconds, watermark_buckets=1)
+    assert tables.tombstone_retention_seconds == seconds
+    assert len(tables.watermark_keys("Users")) == 2  # the one bucket and the pre-bucket item
+
+
+def test_tables_refuse_a_mark_without_buckets():
+    with pytest.raises(ConfigurationError, match="at least one bucket"):
+        ReplicaTables("Users", "Users-state", LOWEST, watermark_buckets=0)
 
 
 def every_call() -> list[Call]:

@@ -100,7 +100,7 @@ def guarded_call() -> protocol.Call:
             ItemTooLarge,
             "exceeds 400 KB",
         ),
-        ([{"Code": "None"}, {"Code": "None"}], ReplicaRejected, "TransactionCanceledException"),
+        ([{"Code": "None"}, {"Code": "None"}], ReplicaRejected, r"\(TransactionCanceledException\)"),
     ],
 )
 def test_a_transaction_cancelled_by_anything_but_a_condition_raises_that_items_error(
