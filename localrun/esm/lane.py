@@ -22,6 +22,7 @@ class Lane:
         self._lock = threading.Lock()
         self._inbox: list[tuple[float, Sequence[PendingRecord]]] = []
         self._ending = False
+        self._told_end = False
         self.queued = 0
         """Records delivered and not yet processed, as of the last run (read by the poller)."""
         self.future: Future[None] | None = None
@@ -47,6 +48,13 @@ class Lane:
         return self.future is not None and not self.future.done()
 
     @property
+    def has_work(self) -> bool:
+        """Something for a run to do: records delivered or in hand, a window open, an end to pass on."""
+        with self._lock:
+            news = bool(self._inbox) or (self._ending and not self._told_end)
+        return news or self.processor.busy
+
+    @property
     def idle(self) -> bool:
         """Nothing delivered, waiting, being retried or in an open window (and no run in progress)."""
         with self._lock:
@@ -67,8 +75,9 @@ class Lane:
         processor = self.processor
         for read_at, records in delivered:
             processor.offer(records, now=read_at)
-        if ending:
+        if ending and not self._told_end:
             processor.end()
+            self._told_end = True
         for _ in range(steps):
             if not processor.step(clock(), read_through=read_through):
                 break

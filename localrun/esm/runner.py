@@ -214,10 +214,12 @@ class EventSourceMapping:
             log.exception("%s: processing %s failed; retrying", self.function.name, lane.shard_id)
 
     def _dispatch(self, source: SourceShard) -> list[futures.Future[None]]:
-        """Start a run of every lane that may run and is not running; inline for a lone stream shard."""
+        """Start a run of every lane that may run, has work and is not running (inline for a stream
+        shard of one virtual shard)."""
         started = []
         for lane in source.ready_lanes():
-            if lane.running:
+            # A run with nothing to do would only make an idle lane look busy.
+            if lane.running or not lane.has_work:
                 continue
             if source.layout.single:
                 # As before virtual shards: the mapping's own thread, errors to the caller's loop.

@@ -7,8 +7,9 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings
+from localrun.esm import CheckpointStore, EventSourceMapping, MappingSettings, StreamRunner
 from localrun.esm.partition import record_position
+from localrun.invoke.capture import OutputRouter
 from tests.support.aws import Regions, put_items
 from tests.support.esm import Recorder
 from tests.support.mapping import drive
@@ -201,6 +202,41 @@ def test_a_restart_after_a_split_resumes_the_children_and_repeats_nothing(region
     assert {_shard_of(restarted, r) for r in fresh if _shard_of(mapping, r) in children} <= set(children)
 
 
+def test_the_runners_threads_catch_up_on_four_shards_and_split_both_mappings_alike(regions, make_mapping):
+    # GIVEN two mappings on the same four virtual shards, one with one-second windows, run by the
+    # runner's own threads (the demo's way: nothing waits for a round to end)
+    router = OutputRouter()
+    plain, counted = Recorder(), Recorder(counting)
+    mappings = [
+        make_mapping(
+            handler,
+            settings=MappingSettings(poll_interval_seconds=0.05, tumbling_window_seconds=window),
+            shards=SHARDS,
+            partition_key="user_id",
+            router=router,
+        )
+        for handler, window in ((plain, 0), (counted, 1))
+    ]
+    with StreamRunner(mappings, router).running() as runner:
+        put_items(regions, 20)
+        # WHEN both have caught up, the runner splits a shard, and more writes come
+        assert runner.wait_caught_up(timeout=60)
+        parent = mappings[0].shards[0]
+        children = runner.split(parent)
+        put_items(regions, 20, start=20)
+        # THEN both catch up again (every window closed)
+        assert runner.wait_caught_up(timeout=60)
+    # AND each delivered every record once
+    written = sorted(int(r["dynamodb"]["SequenceNumber"]) for r in regions.tap.read())
+    assert sorted(int(seq) for batch in plain.batches for seq in batch) == written
+    assert sorted(_sequences(counted.events)) == written
+    # AND both split the same shard at the same point, and finished it
+    points = [m.checkpoints.splits(m.key) for m in mappings]
+    assert points[0] == points[1] and set(points[0]) == {parent}
+    assert all(m.checkpoints.finished(m.key, parent) for m in mappings)
+    assert all(set(children) <= set(m.shards) for m in mappings)
+
+
 def _write_history(regions: Regions, users: int, rounds: int, offset: int) -> None:
     """Each user: put, update, sometimes delete, round after round (so each key changes many times)."""
     table = regions.config.table_name
@@ -230,11 +266,11 @@ def test_the_replicator_on_four_virtual_shards_and_a_split_converges(regions, ma
     mapping = make_mapping(
         harness.replicator.handle, settings=settings, shards=SHARDS, partition_key="user_id", timeout=30
     )
-    # WHEN 30 users change their items again and again, a shard is split halfway, and they go on
-    _write_history(regions, users=30, rounds=3, offset=0)
+    # WHEN 20 users change their items again and again, a shard is split halfway, and they go on
+    _write_history(regions, users=20, rounds=2, offset=0)
     drive(mapping, 5)
     mapping.split(mapping.shards[0])
-    _write_history(regions, users=30, rounds=3, offset=1000)
+    _write_history(regions, users=20, rounds=2, offset=1000)
     drive(mapping, 30)
     # THEN the replica equals the source
     assert harness.replica() == harness.source()
