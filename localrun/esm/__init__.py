@@ -3,13 +3,16 @@
 ``settings`` holds the mapping's parameters, ``batches``/``outcome``/``window``/``failure`` are the
 pure rules (what goes in a batch, how a response is judged, tumbling windows, the on-failure
 message), ``processor`` applies them to one shard, ``shards``/``checkpoints`` do the stream I/O and
-``runner`` drives it all in threads. docs/local-runtime.md lists what is emulated and what differs.
+``runner`` drives it all in threads. ``partition``/``lineage``/``lowwater`` (pure) and ``lane``/``source``
+run a stream shard as N virtual shards (``EventSourceMapping(shards=N)``). docs/local-runtime.md lists
+what is emulated and what differs.
 """
 
 from __future__ import annotations
 
 from localrun.esm.checkpoints import CheckpointStore
 from localrun.esm.failure import Condition, FailureDestination, SqsDestination
+from localrun.esm.lineage import ShardLayout, ShardLayoutError, VirtualShard
 from localrun.esm.runner import EventSourceMapping, StreamRunner
 from localrun.esm.settings import MappingSettings, StartingPosition
 
@@ -19,7 +22,10 @@ __all__ = [
     "EventSourceMapping",
     "FailureDestination",
     "MappingSettings",
+    "ShardLayout",
+    "ShardLayoutError",
     "SqsDestination",
     "StartingPosition",
     "StreamRunner",
+    "VirtualShard",
 ]
