@@ -35,6 +35,7 @@ examples:
   python -m localrun demo                       # one minute, about 1,200 writes
   python -m localrun demo --duration 10 --rate 50
   python -m localrun demo --keep-running        # then write with the AWS CLI (instructions printed)
+  python -m localrun demo --shards 8 --split-at 20   # 8 virtual shards, one split after 20 s
   python -m localrun demo --endpoint-url http://127.0.0.1:5000   # an endpoint that is already up
 """
 
@@ -91,6 +92,21 @@ def _demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="S",
         help="tumbling window of the usage-metrics consumer, seconds (10; cdk.json deploys 60: a "
         "shorter one shows several windows in a short run)",
+    )
+    add(
+        "--shards",
+        type=_positive(int),
+        default=4,
+        metavar="N",
+        help="virtual shards the stream is split into, by a hash of the partition key; each has its own "
+        "batches, checkpoints and tumbling windows, all run concurrently (4; 1: moto's single shard)",
+    )
+    add(
+        "--split-at",
+        type=_positive(float),
+        metavar="S",
+        help="split the first virtual shard this many seconds into the workload, as DynamoDB splits a "
+        "shard (needs --shards 2 or more)",
     )
     add(
         "--endpoint-url",
@@ -164,6 +180,11 @@ def demo_help() -> str:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.split_at is not None and args.shards < 2:
+        raise LocalRunError(
+            f"--split-at needs --shards 2 or more (got --shards {args.shards}): with one, the virtual "
+            "shard is moto's own shard, which cannot be split"
+        )
     options = DemoOptions(
         duration=args.duration,
         users=args.users,
@@ -173,6 +194,8 @@ def _demo(args: argparse.Namespace) -> int:
         keep_running=args.keep_running,
         output=args.output,
         window_seconds=args.window,
+        shards=args.shards,
+        split_at=args.split_at,
     )
     run = Demo(options).run()
     return run.summary.check_exit_code if run.summary else 2

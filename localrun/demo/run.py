@@ -49,6 +49,10 @@ class DemoOptions:
     keep_running: bool = False
     output: Path = Path("demo-output")
     window_seconds: int = 10
+    shards: int = 4
+    """Virtual shards per stream shard (moto's stream has one); 1: the stream's own shard only."""
+    split_at: float | None = None
+    """Seconds into the workload at which the first virtual shard is split (``None``: never)."""
     drain_timeout: float = 120.0
     progress_every: float = 5.0
     sweep_every: float = 1.0
@@ -199,6 +203,8 @@ class Demo:
                 destination=SqsDestination(sqs, queue_url),
                 observer=session.telemetry,
                 annotate=session.ledger.annotate if session.ledger else None,
+                shards=self.options.shards,
+                partition_key=cfg.partition_key.name,
             )
             for function, settings, queue_url in (
                 (replicator, replicator_mapping(cfg), deployment.failure_queue_url),
@@ -254,15 +260,28 @@ class Demo:
         # Handlers are built with the router installed: one that keeps a reference to sys.stdout
         # then keeps the router's, and its output still reaches the invocation that printed it.
         with router.installed(), StreamRunner(self._mappings(session, router), router).running() as runner:
+            self.say(
+                f"consumers: {options.shards} virtual shard{'s' if options.shards > 1 else ''} per stream "
+                f"shard, by a hash of {self.cfg.partition_key.name}, each consumer on the same ones"
+            )
             self.say(f"workload: {options.users} users, {options.rate:g} writes/s for {options.duration:g} s")
             started = time.time()
             writer = threading.Thread(
                 target=workload.run, args=(options.duration, self.stop), name="workload", daemon=True
             )
             writer.start()
+            split_due = None if options.split_at is None else started + options.split_at
+            next_progress = started + options.progress_every
             try:
                 while writer.is_alive():
-                    writer.join(options.progress_every)
+                    due = next_progress if split_due is None else min(next_progress, split_due)
+                    writer.join(max(0.0, due - time.time()))
+                    if split_due is not None and time.time() >= split_due:
+                        split_due = None
+                        self._split(runner)
+                    if time.time() < next_progress and writer.is_alive():
+                        continue
+                    next_progress = time.time() + options.progress_every
                     self._publish(session)
                     lag = self._replication(session, "ReplicationLagMs")
                     p99 = percentile(lag, 99) if lag else None
@@ -281,6 +300,12 @@ class Demo:
             self._finish(session, workload.total, sweeper.deleted if sweeper else 0, started)
             if options.keep_running:
                 self._keep_running(session, started)
+
+    def _split(self, runner: StreamRunner) -> None:
+        """Split the first virtual shard in both consumers, as a shard split of the stream would."""
+        parent = runner.mappings[0].shards[0]
+        children = runner.split(parent)
+        self.say(f"split virtual shard {parent} into {' and '.join(children)}")
 
     def _finish(self, session: _Session, writes: int, ttl_expiries: int, started: float) -> None:
         cfg = self.cfg

@@ -1,5 +1,8 @@
 """Per-shard checkpoints: the last sequence number a mapping has finished with, and finished shards.
 
+Virtual shards (``lineage.py``) have entries of their own, and a split virtual shard keeps the
+sequence number it was split after (``splitAfter``), so a restarted runner rebuilds the same layout.
+
 Kept in memory, and optionally in a JSON file (rewritten atomically on every change), so that a
 restarted runner resumes after the last checkpoint, as Lambda does after a redeploy.
 """
@@ -57,6 +60,21 @@ class CheckpointStore:
         with self._lock:
             self._data.setdefault(mapping, {}).setdefault(shard_id, {})["finished"] = True
             self._save()
+
+    def record_split(self, mapping: str, shard_id: str, after: str) -> None:
+        """A virtual shard was split: records after sequence number ``after`` belong to its children."""
+        with self._lock:
+            self._data.setdefault(mapping, {}).setdefault(shard_id, {})["splitAfter"] = after
+            self._save()
+
+    def splits(self, mapping: str) -> dict[str, int]:
+        """Every recorded split of the mapping: virtual shard id -> the sequence number it ends at."""
+        with self._lock:
+            return {
+                shard: int(entry["splitAfter"])
+                for shard, entry in self._data.get(mapping, {}).items()
+                if isinstance(entry.get("splitAfter"), str)
+            }
 
     def snapshot(self) -> dict[str, dict[str, dict[str, Any]]]:
         with self._lock:

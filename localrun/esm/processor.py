@@ -15,7 +15,10 @@ Semantics (see docs/local-runtime.md for the sources and the known differences f
   delivers the batch again from there;
 * with a tumbling window, a batch never spans windows, each invoke carries the state the previous
   one returned, the window ends with a final invoke (no records), and the checkpoint only moves when
-  that final invoke succeeds, so a restarted runner delivers an unfinished window again.
+  that final invoke succeeds, so a restarted runner delivers an unfinished window again;
+* when the shard ends (:meth:`ShardProcessor.end`: the stream shard closed, or the virtual shard was
+  split), its records are processed and the open window closes with its final invoke at once, marked
+  ``isWindowTerminatedEarly`` when it closes before its end; its children start fresh windows.
 """
 
 from __future__ import annotations
@@ -62,9 +65,12 @@ class ShardProcessor:
         on_checkpoint: Callable[[str], None],
         observer: Observer,
         backoff: Callable[[int], float] = exponential_backoff,
+        source_shard_id: str | None = None,
     ) -> None:
         self.function = function
         self.shard_id = shard_id
+        self.source_shard_id = source_shard_id or shard_id
+        """The stream shard the records are read from (a virtual shard's records live in it)."""
         self.stream_arn = stream_arn
         self.settings = settings
         self._invoke = invoker
@@ -80,6 +86,7 @@ class ShardProcessor:
         self._final_failures = 0
         self._final_not_before = 0.0
         self._held_checkpoint: str | None = None
+        self._ending = False
 
     # --- what the runner asks -----------------------------------------------------------------
 
@@ -106,6 +113,15 @@ class ShardProcessor:
     def window(self) -> OpenWindow | None:
         return self._window
 
+    def end(self) -> None:
+        """No record will be offered after those already offered: the shard ended (or was split)."""
+        self._ending = True
+
+    @property
+    def finished(self) -> bool:
+        """Ended, every record processed and the last window closed: its children may start."""
+        return self._ending and not self.busy
+
     def step(self, now: float, *, read_through: float | None = None) -> bool:
         """Do the next due action (at most one invoke); ``True`` if something happened.
 
@@ -115,6 +131,8 @@ class ShardProcessor:
         if self._closing:
             return self._final_invoke(now)
         if not self._work and not self._next_batch(now, read_through):
+            if self._ending and not self._pending:
+                self._shard_end(now)
             return self._final_invoke(now) if self.closing else False
         attempt = self._work[0]
         if now < attempt.not_before:
@@ -233,7 +251,8 @@ class ShardProcessor:
             request_id=attempt.request_id or str(uuid.uuid4()),
             invoke_count=attempt.invokes,
             function_error=attempt.function_error,
-            shard_id=self.shard_id,
+            # Where the records can be read again (python -m replicator redrive reads this range).
+            shard_id=self.source_shard_id,
             stream_arn=self.stream_arn,
             now=now,
         )
@@ -251,6 +270,15 @@ class ShardProcessor:
         self._checkpoint(records[-1].sequence_number)
 
     # --- windows and checkpoints --------------------------------------------------------------
+
+    def _shard_end(self, now: float) -> None:
+        # "When a shard ends, Lambda considers the current window to be closed, and any child shards
+        # will start their own window in a fresh state" (Lambda developer guide, services-ddb-windows).
+        window = self._window
+        if window is None or self._closing:
+            return
+        window.terminated_early = now < window.end
+        self._closing = True
 
     def _final_invoke(self, now: float) -> bool:
         window = self._window
@@ -281,7 +309,7 @@ class ShardProcessor:
             )
         self._closing = False
         self._final_failures = 0
-        if window.terminated_early:
+        if window.terminated_early and not self._ending:
             window.restart()
         else:
             self._window = None

@@ -27,7 +27,8 @@ class OpenWindow:
     end: int
     state: Any = field(default_factory=dict)
     terminated_early: bool = False
-    """Set when the state grew past 1 MB: the next invoke is this window's final one."""
+    """Set when the state grew past 1 MB, or the shard ended before the window did: the next invoke
+    is this window's final one."""
 
     def event_fields(self, *, shard_id: str, stream_arn: str, final: bool) -> dict[str, Any]:
         """What Lambda adds to a tumbling-window invocation next to ``Records``."""

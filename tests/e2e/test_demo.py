@@ -60,7 +60,9 @@ def test_a_short_demo_replicates_everything_and_renders_the_dashboards(tmp_path)
         if written and int(written.group(1).replace(",", "")) >= WRITES:
             stop.set()
 
-    options = _short(tmp_path, duration=600.0, progress_every=0.25)
+    # on four virtual shards (the default), one of which is split one second into the workload
+    options = _short(tmp_path, duration=600.0, progress_every=0.25, split_at=1.0)
+    assert options.shards == 4
     # WHEN it runs
     run = Demo(options, components=parts.load(), say=say, stop=stop).run()
     # THEN every change was replicated and the check found no difference
@@ -92,6 +94,8 @@ def test_a_short_demo_replicates_everything_and_renders_the_dashboards(tmp_path)
     assert "Result: 9 pass, 4 skip: no failure found" in run.doctor.output
     assert "SKIP  stream-readers          no event source mapping on this endpoint" in run.doctor.output
     assert (tmp_path / "out" / "doctor.json").is_file()
+    assert "consumers: 4 virtual shards per stream shard" in text
+    assert re.search(r"split virtual shard \S+/4\.0 into \S+/4\.0\.0 and \S+/4\.0\.1", text), text
 
 
 def test_the_aws_cli_writes_through_the_endpoint_and_the_item_reaches_the_replica(tmp_path):

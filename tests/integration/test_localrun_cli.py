@@ -30,6 +30,8 @@ def test_the_demo_help_names_every_option():
         "--keep-running",
         "--output",
         "--window",
+        "--shards",
+        "--split-at",
     ):
         assert option in text
     assert "exit code" in text
@@ -45,6 +47,23 @@ def test_arguments_are_checked(capsys):
     with pytest.raises(SystemExit, match=r"^2$"):
         parser.parse_args(["run", "--function", "everything"])
     assert "--function" in capsys.readouterr().err
+
+
+def test_the_demo_runs_four_virtual_shards_unless_told_otherwise():
+    parser = cli.build_parser()
+    assert (parser.parse_args(["demo"]).shards, parser.parse_args(["demo"]).split_at) == (4, None)
+    args = parser.parse_args(["demo", "--shards", "8", "--split-at", "2.5"])
+    assert (args.shards, args.split_at) == (8, 2.5)
+
+
+def test_a_split_needs_two_virtual_shards_or_more(capsys):
+    # GIVEN a demo asked to split moto's own single shard
+    # WHEN it starts
+    code = cli.main(["demo", "--shards", "1", "--split-at", "5"])
+    # THEN it refuses at once, exit code 2, naming both options
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "--split-at needs --shards 2 or more" in error and "--shards 1" in error
 
 
 def test_without_the_local_extra_the_runtime_says_how_to_install_it():

@@ -5,7 +5,7 @@ The fixtures are imported by the conftest of the tiers that use them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -45,8 +45,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_mapping(regions: Regions, clock: Clock) -> MappingFactory:
-    """An event source mapping on the source table's stream, polled on every tick, no backoff."""
+def make_mapping(regions: Regions, clock: Clock) -> Iterator[MappingFactory]:
+    """An event source mapping on the source table's stream, polled on every tick, no backoff.
+
+    Extra keywords go to the mapping (``shards=4, partition_key="user_id"`` for virtual shards);
+    the mappings' thread pools are shut down after the test."""
+    built: list[EventSourceMapping] = []
 
     def build(
         handler: Any,
@@ -59,7 +63,7 @@ def make_mapping(regions: Regions, clock: Clock) -> MappingFactory:
         backoff: Callable[[int], float] = lambda retries: 0.0,
         **extra: Any,
     ) -> EventSourceMapping:
-        return EventSourceMapping(
+        mapping = EventSourceMapping(
             function=Function(FUNCTION, handler, timeout_seconds=timeout),
             stream_arn=regions.stream_arn,
             streams=boto3.client("dynamodbstreams", region_name="us-east-1"),
@@ -71,8 +75,12 @@ def make_mapping(regions: Regions, clock: Clock) -> MappingFactory:
             clock=clock,
             **extra,
         )
+        built.append(mapping)
+        return mapping
 
-    return build
+    yield build
+    for mapping in built:
+        mapping.close()
 
 
 def drive(mapping: EventSourceMapping, ticks: int = 20) -> None:
