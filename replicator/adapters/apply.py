@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -23,7 +23,7 @@ from replicator.core import version
 from replicator.core.errors import ReplicatorError, RetryableError, Throttled
 from replicator.core.outcomes import ApplyResult, WriteResult
 from replicator.core.plan import Plan, Write
-from replicator.core.protocol import BATCH_GET_LIMIT, UNKNOWN, Tombstone, inserted_keys
+from replicator.core.protocol import UNKNOWN, Tombstone, batches, inserted_keys
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ def apply_plan(
             on_retryable=throttles.bump,
         )
 
-    def read(chunk: list[str]) -> dict[str, str] | None:
+    def read(chunk: Sequence[str]) -> dict[str, str] | None:
         try:
             return retrying(lambda: writer.read_tombstones(chunk, meter))
         except Exception:  # the puts of this chunk read their own tombstones, and report any error
@@ -102,7 +102,7 @@ def apply_plan(
         return None
 
     inserts = [] if writer.guarded_puts else inserted_keys(plan.writes)
-    chunks = [inserts[start : start + BATCH_GET_LIMIT] for start in range(0, len(inserts), BATCH_GET_LIMIT)]
+    chunks = batches(inserts)
     # one worker for the mark, one per tombstone read, one per write
     workers = max(1, min(executor.max_workers, 1 + len(chunks) + len(plan.writes)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="replica-write") as pool:

@@ -29,7 +29,8 @@ from replicator.cli.diff import Agreement, Difference, Matcher, Origin, Rules, c
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.progress import Progress
 from replicator.cli.results import CheckResult
-from replicator.cli.scan import BATCH_GET_LIMIT, Reader
+from replicator.cli.scan import Reader
+from replicator.core.protocol import batches
 
 SAMPLE_SEGMENTS = 1000
 
@@ -120,7 +121,7 @@ class Checker:
         if not candidates:
             return []
         self.wait(grace_seconds)
-        chunks = [candidates[i : i + BATCH_GET_LIMIT] for i in range(0, len(candidates), BATCH_GET_LIMIT)]
+        chunks = batches(candidates)
         verdicts: list[list[Difference | Agreement]] = [[] for _ in chunks]
 
         def task_for(index: int) -> Callable[[threading.Event], None]:

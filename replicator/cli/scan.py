@@ -24,13 +24,13 @@ from replicator.adapters import classify
 from replicator.adapters.retry import Backoff, Deadline, call_with_retries
 from replicator.cli.errors import ReadFailed
 from replicator.core.errors import ReplicatorError, RetryableError, Throttled
+from replicator.core.protocol import batches
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 T = TypeVar("T")
 READ_UNIT_BYTES = 4096
-BATCH_GET_LIMIT = 100  # DynamoDB's BatchGetItem takes at most 100 keys
 
 
 class TokenBucket:
@@ -225,8 +225,8 @@ class Reader:
     def batch_get(self, keys: Sequence[Item], *, consistent: bool = True) -> dict[str, dict[str, Any]]:
         """Items by ``key_id`` for up to any number of keys, 100 per request, unprocessed keys retried."""
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            wanted: list[dict[str, Any]] = [dict(k) for k in keys[start : start + BATCH_GET_LIMIT]]
+        for chunk in batches(keys):
+            wanted: list[dict[str, Any]] = [dict(k) for k in chunk]
             names = tuple(wanted[0]) if wanted else ()
             attempts = 0
             give_up = time.monotonic() + self.retry_seconds

@@ -15,7 +15,7 @@ Requests use ``ReturnConsumedCapacity=TOTAL`` so the replicator can report what 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -45,6 +45,11 @@ MARK_IF_HIGHER = NEWER
 _NAMES: Final = {"#v": schema.VERSION_ATTRIBUTE}
 BATCH_GET_LIMIT: Final = 100
 """BatchGetItem reads at most 100 items per request (DynamoDB API reference)."""
+
+
+def batches(items: Sequence[T], size: int = BATCH_GET_LIMIT) -> list[Sequence[T]]:
+    """``items`` in order, in runs of at most ``size`` (a BatchGetItem's keys, by default)."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +166,7 @@ def read_tombstone(tables: ReplicaTables, key_hash: str) -> Steps[str | None]:
             "ConsistentRead": True,
             "ProjectionExpression": "#v",
             "ExpressionAttributeNames": _NAMES,
-            "ReturnConsumedCapacity": "TOTAL",
+            **_TOTAL,
         },
     )
     return stored_version(reply.body.get("Item"))
@@ -183,7 +188,7 @@ def batch_get(table: str, keys: Iterable[Mapping[str, Any]]) -> Call:
                     "ExpressionAttributeNames": {"#pk": schema.STATE_PARTITION_KEY, **_NAMES},
                 }
             },
-            "ReturnConsumedCapacity": "TOTAL",
+            **_TOTAL,
         },
     )
 
@@ -211,9 +216,7 @@ def inserted_keys(writes: Iterable[Write]) -> list[str]:
 def tombstone_reads(tables: ReplicaTables, key_hashes: Iterable[str]) -> list[Call]:
     """The BatchGetItem calls that read the tombstones of ``key_hashes`` (1 RRU per key)."""
     keys = [tables.tombstone_key(h) for h in dict.fromkeys(key_hashes)]
-    return [
-        batch_get(tables.state, keys[i : i + BATCH_GET_LIMIT]) for i in range(0, len(keys), BATCH_GET_LIMIT)
-    ]
+    return [batch_get(tables.state, chunk) for chunk in batches(keys)]
 
 
 def tombstones_by_hash(found: Mapping[str, str]) -> dict[str, str]:
@@ -348,7 +351,7 @@ def read_watermark(tables: ReplicaTables, source_table: str) -> Steps[str | None
     """The source table's mark: the highest version over its buckets (and the pre-bucket item)."""
     keys = tables.watermark_keys(source_table)
     found: dict[str, str] = {}
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        reply = yield batch_get(tables.state, keys[start : start + BATCH_GET_LIMIT])
+    for chunk in batches(keys):
+        reply = yield batch_get(tables.state, chunk)
         found.update(batch_versions(tables.state, reply))
     return max(found.values(), default=None)
