@@ -9,27 +9,17 @@ from typing import Any
 
 import pytest
 
-from ddbstream import parse_event
 from replicator.core import protocol, schema, version
 from replicator.core.errors import ConfigurationError, Throttled
 from replicator.core.outcomes import Outcome
-from replicator.core.plan import Write, plan_batch
-from replicator.core.policy import Policy
 from replicator.core.protocol import UNKNOWN, Call, ReplicaTables, Reply, Steps
-from tests.support.events import key, record
+from tests.support.events import key
+from tests.support.plans import one_write as write
 
 TABLES = ReplicaTables("Users", "Users-state", 72 * 3600)
 V = version.encode(20)
 OLDER, NEWER = version.encode(10), version.encode(30)
 NOW = 1_000_000.0
-
-
-def write(name: str, seq: int = 20) -> Write:
-    image = {"v": {"S": "1"}}
-    (planned,) = plan_batch(
-        parse_event({"Records": [record(seq, name, keys=key("ann"), attributes=image)]}), Policy()
-    ).writes
-    return planned
 
 
 def ok(**body: Any) -> Reply:

@@ -14,24 +14,15 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ddbstream import parse_event
 from replicator.adapters.writer import Meter, ReplicaWriter
 from replicator.core import protocol, schema, version
 from replicator.core.errors import ItemTooLarge, ReplicaRejected, ReplicatorError, Throttled, WriteConflict
 from replicator.core.outcomes import Capacity, Outcome
-from replicator.core.plan import Write, plan_batch
-from replicator.core.policy import Policy
 from replicator.core.protocol import ReplicaTables, Reply
-from tests.support.events import key, record
+from tests.support.plans import one_write as write
 
 TABLES = ReplicaTables("Users", "Users-state", 72 * 3600)
 MARK = version.encode(500)
-
-
-def write(name: str, seq: int = 20) -> Write:
-    event = {"Records": [record(seq, name, keys=key("ann"), attributes={"v": {"S": "1"}})]}
-    (planned,) = plan_batch(parse_event(event), Policy()).writes
-    return planned
 
 
 @pytest.fixture
