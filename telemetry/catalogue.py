@@ -82,6 +82,9 @@ class MetricSpec:
     dimension_sets: tuple[Dimensions, ...]
     description: str
     high_resolution: bool = False
+    distribution: bool = False
+    """One value per record (sizes, lags), published whole: a plain array up to 100 values, EMF
+    histograms above (telemetry.emf); every other metric has one value per document."""
 
 
 # --- replicator --------------------------------------------------------------------------------
@@ -146,6 +149,7 @@ REPLICATION_LAG = MetricSpec(
     ((TABLE,),),
     "Time from the source change (ApproximateCreationDateTime, 1 s resolution) to the replica write "
     "being acknowledged; one value per applied record.",
+    distribution=True,
 )
 
 REPLICATOR_METRICS: tuple[MetricSpec, ...] = (
@@ -188,6 +192,7 @@ ITEM_SIZE = MetricSpec(
     Unit.BYTES,
     ((TABLE,),),
     "Size of the new image (DynamoDB's item-size rule) of every INSERT and MODIFY.",
+    distribution=True,
 )
 ACTIVE_USERS = MetricSpec(
     "ActiveUsers",
@@ -201,6 +206,7 @@ CHANGE_LAG = MetricSpec(
     Unit.MILLISECONDS,
     ((TABLE,),),
     "Freshness: time from the source change (ApproximateCreationDateTime) to its processing.",
+    distribution=True,
 )
 MALFORMED_RECORDS = MetricSpec(
     "MalformedRecords",
