@@ -136,6 +136,16 @@ class DeploymentConfig:
         return f"{self.table_name}-usage-metrics"
 
     @property
+    def merge_function_name(self) -> str:
+        """The usage merge function: window summaries -> table-wide, hourly, daily, monthly users."""
+        return f"{self.table_name}-usage-merge"
+
+    @property
+    def usage_table_name(self) -> str:
+        """The usage table (source region): window summaries and merged distinct-user sketches."""
+        return f"{self.table_name}-usage"
+
+    @property
     def failure_queue_name(self) -> str:
         return f"{self.table_name}-replication-failures"
 
@@ -169,6 +179,10 @@ class DeploymentConfig:
             environment["SEGMENT_ATTRIBUTE"] = self.segment_attribute
             environment["SEGMENT_VALUES"] = ",".join(self.segment_values)
         return environment
+
+    def merge_environment(self) -> dict[str, str]:
+        """The merge function's environment: the consumer's, plus the table whose summaries it merges."""
+        return {**self.metrics_environment(), "SOURCE_TABLE_NAME": self.table_name}
 
     @property
     def replicator_role_name(self) -> str:
@@ -238,6 +252,8 @@ def _dashboard_name(text: str) -> str:
 _NAME_LIMITS = (
     ("replicator_function_name", 64),
     ("metrics_function_name", 64),
+    ("merge_function_name", 64),
+    ("usage_table_name", 255),
     ("failure_queue_name", 80),
     ("metrics_failure_queue_name", 80),
     ("replicator_role_name", 64),

@@ -82,15 +82,20 @@ def active_user_series(
     table: str, segments: Mapping[str, DistinctCounter], settings: Settings
 ) -> list[Series]:
     """Distinct users in total (the union of every segment) and, if segmented, per segment."""
+    counts: dict[str | None, float] = {None: union(segments.values()).estimate()}
+    for segment in settings.segments:
+        if segment in segments:
+            counts[segment] = segments[segment].estimate()
+    return figure_series(c.ACTIVE_USERS, table, counts)
+
+
+def figure_series(spec: c.MetricSpec, table: str, figures: Mapping[str | None, float]) -> list[Series]:
+    """One series per figure: the table's total under key None, each segment under its name."""
     t = {c.TABLE: table}
-    out = [Series.of(c.ACTIVE_USERS, t, [union(segments.values()).estimate()])]
-    if settings.segmented:
-        for segment in settings.segments:
-            if segment in segments:
-                out.append(
-                    Series.of(c.ACTIVE_USERS, {**t, c.SEGMENT: segment}, [segments[segment].estimate()])
-                )
-    return out
+    return [
+        Series.of(spec, t if segment is None else {**t, c.SEGMENT: segment}, [value])
+        for segment, value in figures.items()
+    ]
 
 
 def cloudwatch_timestamp(moment: dt.datetime, now: dt.datetime) -> dt.datetime:
