@@ -141,6 +141,16 @@ class DeploymentConfig:
         return f"{self.table_name}-usage-merge"
 
     @property
+    def merge_memory_mb(self) -> int:
+        """The merge reads a few hundred kilobytes of sketches a minute: the smallest size is plenty."""
+        return 256
+
+    @property
+    def merge_timeout_seconds(self) -> int:
+        """Within its one-minute schedule: a run that needs longer is continued by the next."""
+        return 60
+
+    @property
     def usage_table_name(self) -> str:
         """The usage table (source region): window summaries and merged distinct-user sketches."""
         return f"{self.table_name}-usage"
@@ -174,6 +184,7 @@ class DeploymentConfig:
             "METRICS_NAMESPACE": self.usage_namespace,
             "USER_ID_ATTRIBUTE": self.user_id_attribute,
             "TRACKED_ATTRIBUTES": ",".join(self.tracked_attributes),
+            "USAGE_TABLE_NAME": self.usage_table_name,
         }
         if self.segment_attribute:
             environment["SEGMENT_ATTRIBUTE"] = self.segment_attribute

@@ -1,11 +1,12 @@
-"""The parts of the system the local runtime runs but does not own: both handlers and the check.
+"""The parts of the system the local runtime runs but does not own: the handlers and the check.
 
 They are reached only through their public entry points: ``create_handler(environ)`` in
-``replicator.handler`` and ``metrics.handler`` (so two handlers with different settings can share
-one process), and the operator CLI, run by this interpreter as ``python -m replicator check``
-exactly as an operator runs it. They ship in the same wheel as the local runtime, so none of this
-needs a source checkout or a particular working directory. Everything else in the local runtime
-takes a :class:`Components`, so tests and benchmarks can hand in their own collaborators.
+``replicator.handler``, ``metrics.handler`` and ``metrics.merge`` (so handlers with different
+settings can share one process), and the operator CLI, run by this interpreter as
+``python -m replicator check`` exactly as an operator runs it. They ship in the same wheel as the
+local runtime, so none of this needs a source checkout or a particular working directory.
+Everything else in the local runtime takes a :class:`Components`, so tests and benchmarks can hand
+in their own collaborators.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from deployconfig.config import DeploymentConfig
 from localrun.invoke.function import Function, HandlerFactory
 from metrics.handler import create_handler as create_metrics_handler
+from metrics.merge import create_handler as create_merge_handler
 from replicator.handler import create_handler as create_replicator_handler
 
 
@@ -48,6 +50,7 @@ class Components:
     replicator: HandlerFactory
     metrics: HandlerFactory
     check: CheckFn
+    merge: HandlerFactory = create_merge_handler
 
 
 def cli_check(request: CheckRequest) -> CheckResult:
@@ -78,7 +81,7 @@ def cli_check(request: CheckRequest) -> CheckResult:
 
 def load() -> Components:
     """The real handlers and the real check."""
-    return Components(create_replicator_handler, create_metrics_handler, cli_check)
+    return Components(create_replicator_handler, create_metrics_handler, cli_check, create_merge_handler)
 
 
 def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:
@@ -87,6 +90,33 @@ def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> d
     if endpoint_url:
         env["REPLICA_ENDPOINT_URL"] = endpoint_url
     return env
+
+
+def metrics_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:
+    """The usage-metrics function's environment as the CDK app sets it, with the usage table's
+    region named (a local process has no AWS_REGION) and the endpoint when there is one."""
+    env = {**cfg.metrics_environment(), "USAGE_TABLE_REGION": cfg.source_region}
+    if endpoint_url:
+        env["USAGE_ENDPOINT_URL"] = endpoint_url
+    return env
+
+
+def merge_function(
+    cfg: DeploymentConfig, components: Components, endpoint_url: str | None, *, grace_seconds: int
+) -> Function:
+    """The usage merge function in the source region; ``grace_seconds`` as a local run needs it."""
+    env = {
+        **cfg.merge_environment(),
+        **metrics_environment(cfg, endpoint_url),
+        "MERGE_GRACE_SECONDS": str(grace_seconds),
+    }
+    return Function(
+        name=cfg.merge_function_name,
+        handler=components.merge(env),
+        timeout_seconds=cfg.merge_timeout_seconds,
+        memory_mb=cfg.merge_memory_mb,
+        region=cfg.source_region,
+    )
 
 
 def functions(
@@ -102,7 +132,7 @@ def functions(
     )
     metrics = Function(
         name=cfg.metrics_function_name,
-        handler=components.metrics(cfg.metrics_environment()),
+        handler=components.metrics(metrics_environment(cfg, endpoint_url)),
         timeout_seconds=cfg.metrics_timeout_seconds,
         memory_mb=cfg.metrics_memory_mb,
         region=cfg.source_region,
