@@ -137,3 +137,20 @@ def test_both_functions_accept_the_environment_the_stack_gives_them(variant, req
     assert consumer.usage_table is not None and consumer.usage_table.name == "Users-usage"
     assert (merge.usage_table.name, merge.source_table) == ("Users-usage", "Users")
     assert merge.settings.segments == consumer.segments == ("ios", "android", "web", "other")
+
+
+def test_a_merge_failing_for_minutes_raises_an_alarm_to_the_topic(cdk_default: Synthesized):
+    cdk_default.source.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "Users-usage-merge-errors",
+            "Namespace": "AWS/Lambda",
+            "MetricName": "Errors",
+            "Dimensions": [{"Name": "FunctionName", "Value": "Users-usage-merge"}],
+            "Statistic": "Sum",
+            "Threshold": 1,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 3,
+            "AlarmActions": [{"Ref": Match.string_like_regexp("AlarmTopic")}],
+        },
+    )
