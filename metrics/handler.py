@@ -110,16 +110,19 @@ class Consumer:
         logs += batch_log_lines(
             batch, fresh, duplicates, len(lines), window, at=now_utc, request_id=request_id
         )
-        for summary in summaries:
-            # Before any output: should the write fail, Lambda retries the final invoke with the
-            # window's state, and the retry writes the same item (docs/metrics.md, "Window summaries").
-            assert self.store is not None
-            self.store.put_summary(summary)
-            logs.append(summary_log_line(summary, at=now_utc, request_id=request_id))
+        # Before any output: should a write fail, Lambda retries the final invoke with the window's
+        # state, and the retry writes the same item (docs/metrics.md, "Window summaries").
+        self._store(summaries)
+        logs += [summary_log_line(summary, at=now_utc, request_id=request_id) for summary in summaries]
         out = self.out or sys.stdout
         out.write("".join(f"{line}\n" for line in [*logs, *lines]))
         out.flush()
         return response
+
+    def _store(self, summaries: list[WindowSummary]) -> None:
+        for summary in summaries:
+            if self.store is not None:
+                self.store.put_summary(summary)
 
     def _state(
         self, event: Mapping[str, Any], logs: list[str], at: dt.datetime, request_id: str | None

@@ -34,7 +34,7 @@ from typing import IO, Any
 from metrics.emit import Series, cloudwatch_timestamp, figure_series, render
 from metrics.errors import MergeRequestError
 from metrics.periods import DAILY, DAY, HOUR, HOURLY, MINUTE, MONTHLY, ROLLING, Rolling, Slot, due_minute
-from metrics.rollup import Segments, estimates, stickiness, union_segments
+from metrics.rollup import Segments, add_counts, estimates, stickiness, union_segments
 from metrics.settings import MergeSettings, merge_from_environ
 from metrics.store import UsageStore, usage_client
 from metrics.usage_items import decode_changes, decode_users
@@ -114,40 +114,35 @@ class Merge:
         published = self.store.progress(self.table)
         pending = self.store.pending(self.table, due, MAX_MINUTES_PER_RUN)
         result.complete = len(pending) < MAX_MINUTES_PER_RUN
-        hours: dict[Slot, list[Segments]] = {}
-        for minute, _ in pending:
-            items = self.store.minute_summaries(self.table, minute)
-            result.summaries += len(items)
-            changes: dict[str, int] = {}
-            for item in items:
-                for segment, count in decode_changes(item).items():
-                    changes[segment] = changes.get(segment, 0) + count
-            users = union_segments(decode_users(item) for item in items)
-            merged = self.store.fold(self.table, minute, users, changes=changes)
-            result.merged[minute] = merged
-            hours.setdefault(minute.within(HOUR), []).append(merged)
-        days: dict[Slot, list[Segments]] = {}
-        for hour, maps in sorted(hours.items(), key=lambda pair: pair[0].index):
-            stored = self.store.fold(self.table, hour, union_segments(maps))
-            days.setdefault(hour.within(DAY), []).append(stored)
-        for day, maps in days.items():
-            self.store.fold(self.table, day, union_segments(maps))
-        for minute, token in pending:  # only once the hour and day hold it
-            self.store.clear_pending(self.table, minute, token)
+        self._merge(pending, result)
         if not result.complete:
             return result  # the rolling figures wait until the backlog up to ``due`` is merged
-        # Minutes that closed since the last run without any summary had no active user. (The
-        # first run ever only vouches for its own minute.)
-        first_quiet = due.index if published is None else published.index + 1
-        result.quiet = [
-            Slot(MINUTE, index)
-            for index in range(max(first_quiet, due.index - MAX_QUIET_MINUTES + 1), due.index + 1)
-            if Slot(MINUTE, index) not in result.merged
-        ]
+        result.quiet = quiet_minutes(due, published, result.merged)
         result.rolling = self._rolling(due)
         if published is None or due.index > published.index:
             self.store.save_progress(self.table, due)
         return result
+
+    def _merge(self, pending: list[tuple[Slot, str]], result: MergeResult) -> None:
+        """Each pending minute into itself, its hour and its day; then its marker is cleared."""
+        hours: dict[Slot, list[Segments]] = {}
+        for minute, _ in pending:
+            items = self.store.minute_summaries(self.table, minute)
+            result.summaries += len(items)
+            users = union_segments(decode_users(item) for item in items)
+            changes = add_counts(decode_changes(item) for item in items)
+            merged = self.store.fold(self.table, minute, users, changes=changes)
+            result.merged[minute] = merged
+            hours.setdefault(minute.within(HOUR), []).append(merged)
+        days: dict[Slot, list[Segments]] = {}
+        for hour, maps in hours.items():
+            days.setdefault(hour.within(DAY), []).append(
+                self.store.fold(self.table, hour, union_segments(maps))
+            )
+        for day, maps in days.items():
+            self.store.fold(self.table, day, union_segments(maps))
+        for minute, token in pending:  # only once the hour and the day hold it
+            self.store.clear_pending(self.table, minute, token)
 
     def _rolling(self, minute: Slot) -> dict[Rolling, dict[str | None, int]]:
         slots = {rolling: rolling.slots(minute) for rolling in ROLLING}
@@ -197,6 +192,19 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     if _handler is None:
         _handler = create_handler(os.environ)
     return _handler(event, context)
+
+
+def quiet_minutes(due: Slot, published: Slot | None, merged: Mapping[Slot, Segments]) -> list[Slot]:
+    """Minutes that closed since the last run without any summary: nobody was active in them.
+
+    At most the last :data:`MAX_QUIET_MINUTES`; the first run ever vouches for its own minute only.
+    """
+    first = due.index if published is None else published.index + 1
+    return [
+        Slot(MINUTE, index)
+        for index in range(max(first, due.index - MAX_QUIET_MINUTES + 1), due.index + 1)
+        if Slot(MINUTE, index) not in merged
+    ]
 
 
 def _requested(event: Mapping[str, Any], now: float) -> Slot | None:

@@ -26,6 +26,15 @@ def union_segments(maps: Iterable[Mapping[str, DistinctCounter]]) -> Segments:
     return merged
 
 
+def add_counts(maps: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Per segment, the sum of the counts (summaries of one minute count different records)."""
+    total: dict[str, int] = {}
+    for counts in maps:
+        for segment, count in counts.items():
+            total[segment] = total.get(segment, 0) + count
+    return total
+
+
 def same(one: Mapping[str, DistinctCounter], other: Mapping[str, DistinctCounter]) -> bool:
     """Whether two maps hold the same counters (same segments, same encoded content)."""
     return one.keys() == other.keys() and all(one[s].to_bytes() == other[s].to_bytes() for s in one)

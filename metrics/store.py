@@ -64,6 +64,11 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def _unchanged(current: Item, stored: Segments, merged: Segments, changes: Mapping[str, int] | None) -> bool:
+    """Whether writing ``merged`` (and ``changes``) over ``current`` would change nothing."""
+    return same(merged, stored) and (changes is None or decode_changes(current) == changes)
+
+
 class UsageStore:
     """Window summaries and merged sketches in one DynamoDB table (``USAGE_TABLE_NAME``)."""
 

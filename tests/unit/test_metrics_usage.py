@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from metrics.errors import UsageDataError
+from metrics.merge import MAX_QUIET_MINUTES, quiet_minutes
 from metrics.periods import DAILY, DAY, HOUR, HOURLY, MINUTE, MONTHLY, Slot, due_minute
 from metrics.rollup import estimates, same, stickiness, total, union_segments
 from metrics.sketch import EXACT_LIMIT, DistinctCounter, hash64
@@ -122,3 +123,22 @@ def test_an_item_that_would_pass_dynamodbs_limit_has_its_largest_counters_sketch
     # THEN it is within the budget, and only as many counters as needed were sketched
     assert sum(len(c.to_bytes()) for c in segments.values()) <= ITEM_BUDGET
     assert 0 < sum(not c.is_exact for c in segments.values()) < 17
+
+
+@pytest.mark.parametrize(
+    ("published", "merged", "quiet"),
+    [
+        pytest.param(None, (), ["10:07"], id="first-run-vouches-for-its-minute-only"),
+        pytest.param("10:04", ("10:06",), ["10:05", "10:07"], id="since-the-last-run-but-merged"),
+        pytest.param("10:07", (), [], id="nothing-new"),
+        pytest.param("08:00", (), ["09:58", "09:59", *(f"10:{m:02d}" for m in range(8))], id="capped"),
+    ],
+)
+def test_minutes_closed_without_summaries_are_the_quiet_ones(published, merged, quiet):
+    def minute(text: str) -> Slot:
+        return Slot.parse(MINUTE, f"2026-12-01T{text}")
+
+    due = minute("10:07")
+    found = quiet_minutes(due, minute(published) if published else None, {minute(m): {} for m in merged})
+    assert [slot.text()[-5:] for slot in found] == quiet
+    assert len(found) <= MAX_QUIET_MINUTES == 10
