@@ -137,6 +137,26 @@ class DeploymentConfig:
         return f"{self.table_name}-usage-metrics"
 
     @property
+    def merge_function_name(self) -> str:
+        """The usage merge function: window summaries -> table-wide, hourly, daily, monthly users."""
+        return f"{self.table_name}-usage-merge"
+
+    @property
+    def merge_memory_mb(self) -> int:
+        """The merge reads a few hundred kilobytes of sketches a minute: the smallest size is plenty."""
+        return 256
+
+    @property
+    def merge_timeout_seconds(self) -> int:
+        """Within its one-minute schedule: a run that needs longer is continued by the next."""
+        return 60
+
+    @property
+    def usage_table_name(self) -> str:
+        """The usage table (source region): window summaries and merged distinct-user sketches."""
+        return f"{self.table_name}-usage"
+
+    @property
     def failure_queue_name(self) -> str:
         return f"{self.table_name}-replication-failures"
 
@@ -165,11 +185,16 @@ class DeploymentConfig:
             "METRICS_NAMESPACE": self.usage_namespace,
             "USER_ID_ATTRIBUTE": self.user_id_attribute,
             "TRACKED_ATTRIBUTES": ",".join(self.tracked_attributes),
+            "USAGE_TABLE_NAME": self.usage_table_name,
         }
         if self.segment_attribute:
             environment["SEGMENT_ATTRIBUTE"] = self.segment_attribute
             environment["SEGMENT_VALUES"] = ",".join(self.segment_values)
         return environment
+
+    def merge_environment(self) -> dict[str, str]:
+        """The merge function's environment: the consumer's, plus the table whose summaries it merges."""
+        return {**self.metrics_environment(), "SOURCE_TABLE_NAME": self.table_name}
 
     @property
     def replicator_role_name(self) -> str:
@@ -239,6 +264,8 @@ def _dashboard_name(text: str) -> str:
 _NAME_LIMITS = (
     ("replicator_function_name", 64),
     ("metrics_function_name", 64),
+    ("merge_function_name", 64),
+    ("usage_table_name", 255),
     ("failure_queue_name", 80),
     ("metrics_failure_queue_name", 80),
     ("replicator_role_name", 64),

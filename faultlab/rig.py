@@ -154,7 +154,7 @@ class FaultRig:
             seed=settings.seed,
             timeout_seconds=settings.function_timeout,
         )
-        metrics = parts.load().metrics(cfg.metrics_environment())
+        metrics = parts.load().metrics(parts.metrics_environment(cfg, self.url))
         self.metrics_sandbox = FaultySandbox(
             metrics,
             None,

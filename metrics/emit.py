@@ -7,10 +7,12 @@ exactly the series the catalogue and the dashboards name. Nothing but metric val
 dimension values is written: no properties, so nothing of an item can leak into the logs.
 
 Limits kept here (EMF specification): at most 100 metrics per document (we emit at most five),
-at most 100 values per metric (:func:`telemetry.emf.downsample`), at most 30 dimension keys (the
-catalogue uses three at most). A batch of any size therefore yields a number of documents
-bounded by the configuration: 1 + 3 event names + segments + 3 x tracked attributes for the
-rate metrics, and 1 + segments for ActiveUsers, per table.
+at most 30 dimension keys (the catalogue uses three at most), one value per counter. The two
+distributions (item sizes, change lags) are published whole: up to 100 values as a plain array,
+above that as value/count histograms of at most 100 distinct values per document
+(:mod:`telemetry.emf`). So a batch yields 1 + 3 event names + segments + 3 x tracked attributes
+rate documents, plus one more per further 100 distinct sizes or lags, and 1 + segments for
+ActiveUsers, per table.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from metrics.errors import EmissionError
 from metrics.settings import Settings
 from metrics.sketch import DistinctCounter, union
 from telemetry import catalogue as c
-from telemetry.emf import document_lines, downsample
+from telemetry.emf import document_lines
 
 MAX_VALUES = constants.MAX_DATAPOINTS_PER_METRIC
 MAX_METRICS = constants.MAX_METRICS_PER_EVENT
@@ -61,9 +63,9 @@ def rate_series(table: str, agg: TableAggregate, settings: Settings) -> list[Ser
         Series.of(c.MALFORMED_RECORDS, t, [agg.malformed]),
     ]
     if agg.item_sizes:
-        out.append(Series.of(c.ITEM_SIZE, t, downsample(agg.item_sizes)))
+        out.append(Series.of(c.ITEM_SIZE, t, agg.item_sizes))
     if agg.lags_ms:
-        out.append(Series.of(c.CHANGE_LAG, t, downsample(agg.lags_ms)))
+        out.append(Series.of(c.CHANGE_LAG, t, agg.lags_ms))
     for event_name, count in sorted(agg.by_event.items()):
         out.append(Series.of(c.ITEM_CHANGES, {**t, c.EVENT_NAME: event_name.value}, [count]))
     if settings.segmented:
@@ -80,15 +82,20 @@ def active_user_series(
     table: str, segments: Mapping[str, DistinctCounter], settings: Settings
 ) -> list[Series]:
     """Distinct users in total (the union of every segment) and, if segmented, per segment."""
+    counts: dict[str | None, float] = {None: union(segments.values()).estimate()}
+    for segment in settings.segments:
+        if segment in segments:
+            counts[segment] = segments[segment].estimate()
+    return figure_series(c.ACTIVE_USERS, table, counts)
+
+
+def figure_series(spec: c.MetricSpec, table: str, figures: Mapping[str | None, float]) -> list[Series]:
+    """One series per figure: the table's total under key None, each segment under its name."""
     t = {c.TABLE: table}
-    out = [Series.of(c.ACTIVE_USERS, t, [union(segments.values()).estimate()])]
-    if settings.segmented:
-        for segment in settings.segments:
-            if segment in segments:
-                out.append(
-                    Series.of(c.ACTIVE_USERS, {**t, c.SEGMENT: segment}, [segments[segment].estimate()])
-                )
-    return out
+    return [
+        Series.of(spec, t if segment is None else {**t, c.SEGMENT: segment}, [value])
+        for segment, value in figures.items()
+    ]
 
 
 def cloudwatch_timestamp(moment: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -97,7 +104,8 @@ def cloudwatch_timestamp(moment: dt.datetime, now: dt.datetime) -> dt.datetime:
 
 
 def render(series: Iterable[Series], namespace: str, timestamp: dt.datetime) -> list[str]:
-    """One EMF document (a JSON line) per distinct set of dimension values."""
+    """One EMF document (a JSON line) per distinct set of dimension values, and one more per
+    further 100 distinct values of a distribution."""
     groups: dict[tuple[tuple[str, str], ...], list[Series]] = {}
     for one in series:
         groups.setdefault(one.dimensions, []).append(one)
@@ -110,14 +118,9 @@ def render(series: Iterable[Series], namespace: str, timestamp: dt.datetime) -> 
         if len({member.spec.name for member in members}) != len(members):
             raise EmissionError(f"a metric appears twice among the series for {dict(dimensions)}")
         for member in members:
-            if len(member.values) > MAX_VALUES:
-                raise EmissionError(
-                    f"{member.spec.name}: {len(member.values)} values, over the {MAX_VALUES} EMF allows"
-                )
-        serialized = document_lines(
+            if len(member.values) != 1 and not member.spec.distribution:
+                raise EmissionError(f"{member.spec.name}: {len(member.values)} values; a counter has one")
+        lines += document_lines(
             namespace, dict(dimensions), [(m.spec, list(m.values)) for m in members], timestamp=timestamp
         )
-        if len(serialized) != 1:  # the serializer splits only past the limits checked above
-            raise EmissionError(f"a document for {dict(dimensions)} was split into {len(serialized)}")
-        lines.extend(serialized)
     return lines

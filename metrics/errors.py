@@ -19,5 +19,17 @@ class WindowStateError(MetricsError, ValueError):
     """The tumbling-window state handed back by Lambda cannot be read (wrong version or corrupted)."""
 
 
+class UsageDataError(MetricsError, ValueError):
+    """An item of the usage table cannot be read (corrupted, or written by an unknown version)."""
+
+
+class UsageStoreError(MetricsError, RuntimeError):
+    """The usage table refused or failed a write after retries; the message names the item's key."""
+
+
+class MergeRequestError(MetricsError, ValueError):
+    """The merge function's event asks for something it cannot do (the message says what)."""
+
+
 class EmissionError(MetricsError, RuntimeError):
     """A metric document would break the catalogue or an EMF limit: a bug, never bad input."""

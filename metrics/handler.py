@@ -9,10 +9,14 @@ already, aggregate (pure), render the EMF documents and the log lines (pure), wr
 standard output at once, and hand the window state back to Lambda. A malformed record is counted
 and skipped; this consumer never reports a failed record, so it can never hold back the shard.
 
-Rate metrics are published at every invocation, stamped with the processing time. ActiveUsers
-are published once per window, on its final invocation (or when Lambda ends it early), stamped
-with the window start. Without a tumbling window on the mapping every invocation is a window of
-its own: ActiveUsers then count the distinct users of the batch and duplicates are not tracked.
+Rate metrics are published at every invocation, stamped with the processing time. When a window
+closes (its final invocation, or Lambda ending it early) and a usage table is configured
+(``USAGE_TABLE_NAME``, as deployed), the window's summary (hashed users and change counts per
+segment) is stored there before anything is written, and the merge function (``metrics.merge``)
+publishes table-wide ActiveUsers from all shards' summaries. Without a usage table the window's
+own ActiveUsers are published at its close, stamped with the window start. Without a tumbling
+window on the mapping every invocation is a window of its own: ActiveUsers then count the
+distinct users of the batch and duplicates are not tracked.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ddbstream import ParsedBatch, parse_event, source_table
 from metrics.aggregate import TableAggregate, aggregate
@@ -36,6 +40,8 @@ from metrics.emit import (
 )
 from metrics.errors import WindowStateError
 from metrics.settings import Settings, from_environ
+from metrics.store import UsageStore, usage_client
+from metrics.usage_items import WindowSummary
 from metrics.window import Window, WindowState, read_window
 from telemetry.logs import log_line
 
@@ -44,6 +50,14 @@ Handler = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 UNKNOWN_TABLE = "unknown"
 """TableName of records whose event carries no table or stream ARN (never the case in Lambda)."""
 _LOGGED_SEQUENCE_NUMBERS = 5
+UNKNOWN_SHARD = "unknown"
+"""shardId of a window whose event names none (Lambda always does)."""
+
+
+class SummarySink(Protocol):
+    """Where closing windows' summaries go (:class:`metrics.store.UsageStore` when deployed)."""
+
+    def put_summary(self, summary: WindowSummary) -> None: ...
 
 
 @dataclass
@@ -57,6 +71,8 @@ class Consumer:
     settings: Settings
     out: IO[str] | None = None
     clock: Callable[[], float] = time.time
+    store: SummarySink | None = None
+    """None: no usage table; each window publishes its own ActiveUsers instead."""
 
     def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         now = self.clock()
@@ -82,7 +98,10 @@ class Consumer:
             now_utc,
         )
         closes = window is None or window.closes
-        if closes:
+        summaries: list[WindowSummary] = []
+        if window is not None and window.closes and self.store is not None:
+            summaries = state.summaries(window_start=window.start or now_utc, shard_id=_shard(event))
+        elif closes:
             lines += render(self._active_users(state), self.settings.namespace, _stamp(window, now_utc))
         response: dict[str, Any] = {"batchItemFailures": []}
         if window is not None:
@@ -91,10 +110,19 @@ class Consumer:
         logs += batch_log_lines(
             batch, fresh, duplicates, len(lines), window, at=now_utc, request_id=request_id
         )
+        # Before any output: should a write fail, Lambda retries the final invoke with the window's
+        # state, and the retry writes the same item (docs/metrics.md, "Window summaries").
+        self._store(summaries)
+        logs += [summary_log_line(summary, at=now_utc, request_id=request_id) for summary in summaries]
         out = self.out or sys.stdout
         out.write("".join(f"{line}\n" for line in [*logs, *lines]))
         out.flush()
         return response
+
+    def _store(self, summaries: list[WindowSummary]) -> None:
+        for summary in summaries:
+            if self.store is not None:
+                self.store.put_summary(summary)
 
     def _state(
         self, event: Mapping[str, Any], logs: list[str], at: dt.datetime, request_id: str | None
@@ -126,6 +154,26 @@ def _stamp(window: Window | None, now: dt.datetime) -> dt.datetime:
     if window is None or window.start is None:
         return now
     return cloudwatch_timestamp(window.start, now)
+
+
+def _shard(event: Mapping[str, Any]) -> str:
+    shard = event.get("shardId")
+    return shard if isinstance(shard, str) and shard else UNKNOWN_SHARD
+
+
+def summary_log_line(summary: WindowSummary, *, at: dt.datetime, request_id: str | None) -> str:
+    """What a stored summary holds, in counts only (never a user id or digest)."""
+    return log_line(
+        "INFO",
+        "window summary stored",
+        at=at,
+        request_id=request_id,
+        table=summary.table,
+        minute=summary.minute.text(),
+        shardId=summary.shard_id,
+        segments=len(summary.users),
+        changes=sum(summary.changes.values()),
+    )
 
 
 def _default_table(event: Mapping[str, Any], batch: ParsedBatch) -> str:
@@ -177,8 +225,10 @@ def batch_log_lines(
 
 
 def build_consumer(settings: Settings, *, out: IO[str] | None = None) -> Consumer:
-    """Wire a consumer from settings (it needs no client: its output is standard output)."""
-    return Consumer(settings, out)
+    """Wire a consumer from settings: a usage table client when one is configured."""
+    table = settings.usage_table
+    store = UsageStore(usage_client(table), table.name) if table is not None else None
+    return Consumer(settings, out, store=store)
 
 
 def create_handler(environ: Mapping[str, str]) -> Handler:

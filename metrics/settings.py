@@ -8,6 +8,17 @@ USER_ID_ATTRIBUTE       user_id                         attribute holding the us
 TRACKED_ATTRIBUTES      (none)                          comma list: attributes whose changes count
 SEGMENT_ATTRIBUTE       (none: no Segment dimension)    attribute giving a record its segment
 SEGMENT_VALUES          (none)                          comma list of segments; the rest is "other"
+USAGE_TABLE_NAME        (none: no window summaries)     usage table: window summaries, merged sketches
+USAGE_TABLE_REGION      the function's region           region of the usage table
+USAGE_ENDPOINT_URL      (none)                          endpoint of the usage table (local runs)
+======================  ==============================  ===========================================
+
+The merge function (``metrics.merge.handler``) reads the same variables, with USAGE_TABLE_NAME
+required, plus:
+
+======================  ==============================  ===========================================
+SOURCE_TABLE_NAME       (required)                      the source table whose summaries it merges
+MERGE_GRACE_SECONDS     30                              wait after a minute ends before merging it
 ======================  ==============================  ===========================================
 
 Every configured name ends up as a CloudWatch dimension *value*, so the lists are bounded (each
@@ -22,6 +33,7 @@ from dataclasses import dataclass
 from aws_embedded_metrics.exceptions import InvalidNamespaceError
 from aws_embedded_metrics.validator import validate_namespace
 
+from ddbstream.names import is_endpoint_url, is_region, is_table_name
 from metrics.errors import SettingsError
 from telemetry import catalogue
 
@@ -29,6 +41,18 @@ MAX_TRACKED_ATTRIBUTES = 20
 MAX_SEGMENT_VALUES = 16
 MAX_NAME_LENGTH = 250
 """EMF allows 1024 characters in a dimension value; names longer than this are surely a mistake."""
+DEFAULT_GRACE_SECONDS = 30
+MAX_GRACE_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTable:
+    """Where window summaries and merged sketches live (in the source region when deployed)."""
+
+    name: str
+    region: str | None = None
+    """None: the region the function runs in (AWS_REGION)."""
+    endpoint_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +62,8 @@ class Settings:
     tracked_attributes: tuple[str, ...] = ()
     segment_attribute: str | None = None
     segment_values: tuple[str, ...] = ()
+    usage_table: UsageTable | None = None
+    """Store each closing window's summary there (and leave ActiveUsers to the merge function)."""
 
     @property
     def segmented(self) -> bool:
@@ -83,7 +109,52 @@ def from_environ(env: Mapping[str, str]) -> Settings:
         tracked_attributes=tracked,
         segment_attribute=segment_attribute or None,
         segment_values=segment_values,
+        usage_table=_usage_table(env),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MergeSettings:
+    """The merge function's configuration: the consumer's, plus what to merge and when."""
+
+    settings: Settings
+    usage_table: UsageTable
+    source_table: str
+    grace_seconds: int = DEFAULT_GRACE_SECONDS
+
+
+def merge_from_environ(env: Mapping[str, str]) -> MergeSettings:
+    """Read the merge function's variables (the consumer's and the table above); names the culprit."""
+    settings = from_environ(env)
+    if settings.usage_table is None:
+        raise SettingsError("USAGE_TABLE_NAME", "is required: the table holding the window summaries")
+    source = _text(env, "SOURCE_TABLE_NAME")
+    if not is_table_name(source):
+        raise SettingsError("SOURCE_TABLE_NAME", "must name the source table (3-255 of a-z A-Z 0-9 _ - .)")
+    grace = _text(env, "MERGE_GRACE_SECONDS") or str(DEFAULT_GRACE_SECONDS)
+    if not grace.isdigit() or int(grace) > MAX_GRACE_SECONDS:
+        raise SettingsError("MERGE_GRACE_SECONDS", f"must be whole seconds from 0 to {MAX_GRACE_SECONDS}")
+    return MergeSettings(settings, settings.usage_table, source, int(grace))
+
+
+def _usage_table(env: Mapping[str, str]) -> UsageTable | None:
+    name, region, endpoint = (
+        _text(env, "USAGE_TABLE_NAME"),
+        _text(env, "USAGE_TABLE_REGION"),
+        _text(env, "USAGE_ENDPOINT_URL"),
+    )
+    if not name:
+        for variable, value in (("USAGE_TABLE_REGION", region), ("USAGE_ENDPOINT_URL", endpoint)):
+            if value:
+                raise SettingsError(variable, "is set but USAGE_TABLE_NAME is not")
+        return None
+    if not is_table_name(name):
+        raise SettingsError("USAGE_TABLE_NAME", "must be a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)")
+    if region and not is_region(region):
+        raise SettingsError("USAGE_TABLE_REGION", "must be an AWS region such as us-east-1")
+    if endpoint and not is_endpoint_url(endpoint):
+        raise SettingsError("USAGE_ENDPOINT_URL", "must be an http(s) URL")
+    return UsageTable(name, region or None, endpoint or None)
 
 
 def _text(env: Mapping[str, str], variable: str) -> str:

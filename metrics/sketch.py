@@ -5,11 +5,18 @@ value (:func:`hash64`), and the counter holds either a set of those digests (exa
 :data:`EXACT_LIMIT`) or an Apache DataSketches HLL sketch fed with them. Switching from the set
 to the sketch replays every digest, so nothing counted before the switch is lost.
 
-Accuracy above the bound: an HLL with ``lg_k = 14`` (16,384 buckets) has a relative standard
-error of 0.65% for a single stream (HIP estimator) and 0.81% after a union or a round trip
-through the window state (``hll_sketch.get_rel_err``); 99.7% of estimates fall within three
-times that (2.4%). Its compact HLL_4 form takes about 8.2 KB whatever the count. A 64-bit digest
-collision among the exact digests has a probability under 1e-12.
+Accuracy above the bound: an HLL with ``lg_k = 15`` (32,768 buckets) has a relative standard
+error of 0.46% for a single stream (HIP estimator) and 0.57% after a union or a round trip
+through the window state or the usage table (``hll_sketch.get_rel_err``); 99.7% of estimates
+fall within three times that (1.7%), so within the 2% the usage figures promise at any count.
+Its compact HLL_4 form takes about 16.4 KB whatever the count. (``lg_k = 14`` halves the size
+but its 2.4% at three standard errors would not keep that promise.) A 64-bit digest collision
+among the exact digests has a probability under 1e-12.
+
+Two encodings of the same content: :meth:`DistinctCounter.to_text` (base64, for the JSON window
+state) and :meth:`DistinctCounter.to_bytes` (for the usage table's binary attributes). Unions of
+counters are idempotent (a digest or a sketch merged twice counts once), which is what makes the
+usage table's summaries safe to deliver and merge more than once.
 """
 
 from __future__ import annotations
@@ -20,22 +27,25 @@ import hashlib
 import json
 import sys
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from datasketches import hll_sketch, hll_union, tgt_hll_type
 
 from ddbstream import AttributeValue
 from ddbstream.attributes import item_to_event
-from metrics.errors import WindowStateError
+from metrics.errors import MetricsError, UsageDataError, WindowStateError
 
 EXACT_LIMIT = 4096
 """Distinct ids a counter keeps exactly: 32 KiB of digests, about 44 KB once base64-encoded."""
-LG_K = 14
-"""log2 of the HLL bucket count: 0.81% relative standard error, about 8.2 KB serialized."""
+LG_K = 15
+"""log2 of the HLL bucket count: 0.57% relative standard error after a union, about 16.4 KB
+serialized. Sketches of a smaller ``lg_k`` (window states written before it was raised from 14)
+still merge: a union takes the smaller of the two."""
 HLL_TYPE = tgt_hll_type.HLL_4
 
-_EXACT_PREFIX = "e:"
-_SKETCH_PREFIX = "h:"
+_EXACT = "e"
+_SKETCH = "h"
+_IN_STATE = "a distinct-user counter in the window state"
 
 
 def hash64(value: AttributeValue) -> int:
@@ -113,36 +123,56 @@ class DistinctCounter:
         sketch = self._require_sketch()
         return float(sketch.get_lower_bound(std_devs)), float(sketch.get_upper_bound(std_devs))
 
-    def to_text(self) -> str:
-        """A compact, JSON-safe encoding for the tumbling-window state."""
+    def _tagged(self) -> tuple[str, bytes]:
         if self._exact is not None:
             packed = array("q", sorted(self._exact))
             if sys.byteorder == "big":
                 packed.byteswap()
-            return _EXACT_PREFIX + base64.b64encode(packed.tobytes()).decode("ascii")
-        return _SKETCH_PREFIX + base64.b64encode(self._require_sketch().serialize_compact()).decode("ascii")
+            return _EXACT, packed.tobytes()
+        return _SKETCH, self._require_sketch().serialize_compact()
+
+    def to_text(self) -> str:
+        """A compact, JSON-safe encoding for the tumbling-window state: ``e:`` or ``h:`` + base64."""
+        tag, body = self._tagged()
+        return f"{tag}:" + base64.b64encode(body).decode("ascii")
+
+    def to_bytes(self) -> bytes:
+        """The binary encoding for the usage table: ``e`` or ``h``, then the digests or the sketch."""
+        tag, body = self._tagged()
+        return tag.encode("ascii") + body
 
     @classmethod
     def from_text(cls, text: str) -> DistinctCounter:
+        tag, _, body = text.partition(":")
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise WindowStateError(f"{_IN_STATE} is corrupted: {exc}") from None
+        return cls._decode(tag, raw, WindowStateError, _IN_STATE)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> DistinctCounter:
+        tag = raw[:1].decode("ascii", errors="replace")
+        return cls._decode(tag, raw[1:], UsageDataError, "a distinct-user counter in the usage table")
+
+    @classmethod
+    def _decode(cls, tag: str, raw: bytes, error: type[MetricsError], where: str) -> DistinctCounter:
         counter = cls()
         try:
-            raw = base64.b64decode(text[len(_EXACT_PREFIX) :], validate=True)
-            if text.startswith(_EXACT_PREFIX) and len(raw) % 8 == 0:
+            if tag == _EXACT and len(raw) % 8 == 0:
                 packed = array("q")
                 packed.frombytes(raw)
                 if sys.byteorder == "big":
                     packed.byteswap()
                 counter.update(packed)
                 return counter
-            if text.startswith(_SKETCH_PREFIX):
+            if tag == _SKETCH:
                 counter._exact = None
                 counter._sketch = hll_sketch.deserialize(raw)
                 return counter
-        except (binascii.Error, ValueError, RuntimeError) as exc:
-            raise WindowStateError(
-                f"a distinct-user counter in the window state is corrupted: {exc}"
-            ) from None
-        raise WindowStateError("a distinct-user counter in the window state has an unknown encoding")
+        except (ValueError, RuntimeError) as exc:
+            raise error(f"{where} is corrupted: {exc}") from None
+        raise error(f"{where} has an unknown encoding")
 
 
 def union(counters: Iterable[DistinctCounter]) -> DistinctCounter:
@@ -151,3 +181,17 @@ def union(counters: Iterable[DistinctCounter]) -> DistinctCounter:
     for counter in counters:
         total.merge(counter)
     return total
+
+
+def sketch_largest_until(counters: Sequence[DistinctCounter], size: Callable[[], int], budget: int) -> bool:
+    """Switch the largest exact counters to their sketch until ``size()`` is within ``budget``.
+
+    Returns False when every counter is sketched and the size is still over: the caller decides
+    what that means (too many segments for Lambda's state, or for a DynamoDB item).
+    """
+    while size() > budget:
+        exact = [counter for counter in counters if counter.is_exact]
+        if not exact:
+            return False
+        max(exact, key=DistinctCounter.estimate).to_sketch()
+    return True

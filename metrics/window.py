@@ -25,7 +25,8 @@ from typing import Any
 from ddbstream import ParsedBatch
 from metrics.aggregate import TableAggregate
 from metrics.errors import WindowStateError
-from metrics.sketch import DistinctCounter
+from metrics.sketch import DistinctCounter, sketch_largest_until
+from metrics.usage_items import WindowSummary
 
 STATE_VERSION = "1"
 STATE_BUDGET_BYTES = 512 * 1024
@@ -79,6 +80,11 @@ class WindowState:
 
     high_water: int | None = None
     users: dict[str, dict[str, DistinctCounter]] = field(default_factory=dict)
+    first: int | None = None
+    """The lowest sequence number this state counted: with the shard, it names the window's
+    summary in the usage table, the same on every redelivery of the window's final invoke."""
+    changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Item changes counted, by table and segment (the window summary's counts)."""
 
     @classmethod
     def from_lambda(cls, raw: object) -> WindowState:
@@ -96,23 +102,25 @@ class WindowState:
                 }
                 for table, segments in tables.items()
             }
+            # "first" and "changes" came with the usage table: a state without them reads as empty.
+            first = _sequence(raw.get("first") or None)
+            changes = {
+                str(table): {str(segment): int(count) for segment, count in segments.items()}
+                for table, segments in json.loads(raw.get("changes") or "{}").items()
+            }
         except (ValueError, TypeError, AttributeError) as exc:
             raise WindowStateError(f"window state cannot be read: {exc}") from None
-        return cls(high_water=high_water, users=users)
+        return cls(high_water=high_water, users=users, first=first, changes=changes)
 
     def to_lambda(self, budget: int = STATE_BUDGET_BYTES) -> dict[str, str]:
         """The ``state`` to return to Lambda, within ``budget`` bytes of JSON."""
-        encoded = self._encode()
-        while len(json.dumps(encoded)) > budget:
-            exact = [c for segments in self.users.values() for c in segments.values() if c.is_exact]
-            if not exact:
-                raise WindowStateError(
-                    f"window state exceeds {budget} bytes even with every counter sketched: "
-                    "too many tables or segments"
-                )
-            max(exact, key=DistinctCounter.estimate).to_sketch()
-            encoded = self._encode()
-        return encoded
+        counters = [counter for segments in self.users.values() for counter in segments.values()]
+        if not sketch_largest_until(counters, lambda: len(json.dumps(self._encode())), budget):
+            raise WindowStateError(
+                f"window state exceeds {budget} bytes even with every counter sketched: "
+                "too many tables or segments"
+            )
+        return self._encode()
 
     def _encode(self) -> dict[str, str]:
         users = {
@@ -122,7 +130,9 @@ class WindowState:
         return {
             "v": STATE_VERSION,
             "hwm": "" if self.high_water is None else str(self.high_water),
+            "first": "" if self.first is None else str(self.first),
             "users": json.dumps(users, separators=(",", ":")),
+            "changes": json.dumps(self.changes, separators=(",", ":")),
         }
 
     def take_fresh(self, batch: ParsedBatch) -> tuple[ParsedBatch, int]:
@@ -145,11 +155,34 @@ class WindowState:
                 mark = max(mark, sequence or mark)
         duplicates = len(batch.records) + len(batch.rejected) - len(fresh) - len(rejected)
         self.high_water = None if mark < 0 else mark
+        if self.first is None and fresh:
+            self.first = fresh[0].sequence
         return replace(batch, records=tuple(fresh), rejected=tuple(rejected)), duplicates
 
     def add_users(self, tables: Mapping[str, TableAggregate]) -> None:
-        """Count the users of a batch into the window (a table with no users is still registered)."""
+        """Count the users and changes of a batch into the window (a table with no users is still
+        registered)."""
         for table, agg in tables.items():
             segments = self.users.setdefault(table, {})
             for segment, digests in agg.users.items():
                 segments.setdefault(segment, DistinctCounter()).update(digests)
+            changes = self.changes.setdefault(table, {})
+            for segment, count in agg.by_segment.items():
+                changes[segment] = changes.get(segment, 0) + count
+
+    def summaries(self, *, window_start: dt.datetime, shard_id: str) -> list[WindowSummary]:
+        """What this window saw, per table, to store when it closes (nothing if it counted nothing)."""
+        if self.first is None:
+            return []
+        return [
+            WindowSummary(
+                table=table,
+                window_start=window_start,
+                shard_id=shard_id,
+                first_sequence=self.first,
+                users=dict(self.users.get(table, {})),
+                changes=dict(self.changes.get(table, {})),
+            )
+            for table in sorted(set(self.users) | set(self.changes))
+            if self.users.get(table) or any(self.changes.get(table, {}).values())
+        ]

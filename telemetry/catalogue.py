@@ -52,6 +52,7 @@ class Unit(enum.StrEnum):
     COUNT = "Count"
     MILLISECONDS = "Milliseconds"
     BYTES = "Bytes"
+    PERCENT = "Percent"
 
 
 class SkipReason(enum.StrEnum):
@@ -82,6 +83,9 @@ class MetricSpec:
     dimension_sets: tuple[Dimensions, ...]
     description: str
     high_resolution: bool = False
+    distribution: bool = False
+    """One value per record (sizes, lags), published whole: a plain array up to 100 values, EMF
+    histograms above (telemetry.emf); every other metric has one value per document."""
 
 
 # --- replicator --------------------------------------------------------------------------------
@@ -146,6 +150,7 @@ REPLICATION_LAG = MetricSpec(
     ((TABLE,),),
     "Time from the source change (ApproximateCreationDateTime, 1 s resolution) to the replica write "
     "being acknowledged; one value per applied record.",
+    distribution=True,
 )
 
 REPLICATOR_METRICS: tuple[MetricSpec, ...] = (
@@ -188,19 +193,50 @@ ITEM_SIZE = MetricSpec(
     Unit.BYTES,
     ((TABLE,),),
     "Size of the new image (DynamoDB's item-size rule) of every INSERT and MODIFY.",
+    distribution=True,
 )
 ACTIVE_USERS = MetricSpec(
     "ActiveUsers",
     Unit.COUNT,
     ((TABLE,), (TABLE, SEGMENT)),
-    "Distinct user ids changed in a tumbling window (one minute by default); exact up to a bound, "
-    "a HyperLogLog estimate above it. Emitted once when the window closes.",
+    "Distinct users who changed an item in a minute, table-wide: every shard's window summaries of "
+    "the minute merged (USAGE_TABLE_NAME set, as deployed), published by the merge function. "
+    "Without a usage table the consumer publishes each shard's tumbling window instead. Exact up "
+    "to a bound, a HyperLogLog estimate above it.",
+)
+HOURLY_ACTIVE_USERS = MetricSpec(
+    "HourlyActiveUsers",
+    Unit.COUNT,
+    ((TABLE,), (TABLE, SEGMENT)),
+    "Distinct users in the last 60 minutes (rolling, to the minute), table-wide; published by the "
+    "merge function every minute.",
+)
+DAILY_ACTIVE_USERS = MetricSpec(
+    "DailyActiveUsers",
+    Unit.COUNT,
+    ((TABLE,), (TABLE, SEGMENT)),
+    "DAU: distinct users in the last 24 hours counted in whole clock hours (the current hour so far "
+    "and the 23 before it), table-wide; published by the merge function every minute.",
+)
+MONTHLY_ACTIVE_USERS = MetricSpec(
+    "MonthlyActiveUsers",
+    Unit.COUNT,
+    ((TABLE,), (TABLE, SEGMENT)),
+    "MAU: distinct users in the last 30 days counted in whole UTC days (today so far and the 29 "
+    "before it), table-wide; published by the merge function every minute.",
+)
+STICKINESS = MetricSpec(
+    "Stickiness",
+    Unit.PERCENT,
+    ((TABLE,), (TABLE, SEGMENT)),
+    "DailyActiveUsers / MonthlyActiveUsers in percent, published with them.",
 )
 CHANGE_LAG = MetricSpec(
     "ChangeLagMs",
     Unit.MILLISECONDS,
     ((TABLE,),),
     "Freshness: time from the source change (ApproximateCreationDateTime) to its processing.",
+    distribution=True,
 )
 MALFORMED_RECORDS = MetricSpec(
     "MalformedRecords",
@@ -218,4 +254,8 @@ USAGE_METRICS: tuple[MetricSpec, ...] = (
     ACTIVE_USERS,
     CHANGE_LAG,
     MALFORMED_RECORDS,
+    HOURLY_ACTIVE_USERS,
+    DAILY_ACTIVE_USERS,
+    MONTHLY_ACTIVE_USERS,
+    STICKINESS,
 )

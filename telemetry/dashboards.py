@@ -77,6 +77,8 @@ class Graph:
     height: int = 6
     per_window: bool = False
     """Each value holds for a whole tumbling window (drawn as steps where the renderer can)."""
+    step_seconds: int = 0
+    """Each value holds this long (60: a figure per minute, drawn as steps); 0: a point in time."""
     ratios: tuple[Ratio, ...] = ()
     """Lines computed from two series each, drawn after :attr:`series`."""
     references: tuple[Reference, ...] = ()
@@ -147,6 +149,25 @@ def _s(namespace: str, metric: str, stat: str, label: str, *dims: tuple[str, str
 
 def _lambda(metric: str, stat: str, function: str, label: str) -> Series:
     return Series("AWS/Lambda", metric, (("FunctionName", function),), stat, label)
+
+
+def _users_graph(
+    spec: c.MetricSpec, title: str, *, step_seconds: int = 0, left_label: str = "distinct users"
+) -> Graph:
+    """A figure of the merge function: the table's total and each segment's.
+
+    Maximum, because a minute's figure is published again, larger, when a late window summary of
+    it arrives (metrics/merge.py): the largest value is the complete one.
+    """
+    return Graph(
+        title,
+        (
+            _s(USAGE, spec.name, "Maximum", "all"),
+            _s(USAGE, spec.name, "Maximum", "{segment}", (c.SEGMENT, "{segment}")),
+        ),
+        left_label,
+        step_seconds=step_seconds,
+    )
 
 
 REPLICATION_DASHBOARD = Dashboard(
@@ -271,14 +292,27 @@ USAGE_DASHBOARD = Dashboard(
             ),
             "changes per {period}",
         ),
-        Graph(
-            "Active users: distinct per {window} window (largest shard's count)",
-            (
-                _s(USAGE, c.ACTIVE_USERS.name, "Maximum", "all"),
-                _s(USAGE, c.ACTIVE_USERS.name, "Maximum", "{segment}", (c.SEGMENT, "{segment}")),
-            ),
-            "users per window",
-            per_window=True,
+        _users_graph(
+            c.ACTIVE_USERS,
+            "Active users per minute, table-wide: all shards merged (Maximum)",
+            step_seconds=60,
+        ),
+        _users_graph(
+            c.HOURLY_ACTIVE_USERS,
+            "Hourly active users: the last 60 minutes, table-wide (Maximum per {period})",
+        ),
+        _users_graph(
+            c.DAILY_ACTIVE_USERS,
+            "DAU: distinct users in the last 24 clock hours, table-wide (Maximum per {period})",
+        ),
+        _users_graph(
+            c.MONTHLY_ACTIVE_USERS,
+            "MAU: distinct users in the last 30 UTC days, table-wide (Maximum per {period})",
+        ),
+        _users_graph(
+            c.STICKINESS,
+            "Stickiness: DAU / MAU in percent, table-wide (Maximum per {period})",
+            left_label="% of monthly users active in the last 24 h",
         ),
         Graph(
             "Changes per {period}, by segment (Sum)",

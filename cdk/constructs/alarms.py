@@ -80,7 +80,7 @@ def lag_or_iterator_age(config: DeploymentConfig) -> cw.MathExpression:
 
 
 def source_alarms(config: DeploymentConfig) -> dict[str, AlarmSpec]:
-    """Alarms of the source region, where both functions run and publish their EMF metrics."""
+    """Alarms of the source region, where the functions run and publish their EMF metrics."""
     table = {c.TABLE: config.table_name}
     return {
         **_function_alarms(config, config.replicator_function_name, config.failure_queue_name, "replicator"),
@@ -97,6 +97,18 @@ def source_alarms(config: DeploymentConfig) -> dict[str, AlarmSpec]:
             periods=5,
             datapoints=3,
             comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        ),
+        "UsageMergeErrors": AlarmSpec(
+            name=f"{config.merge_function_name}-errors",
+            description="The usage merge failed in 3 of 5 minutes: table-wide active users, DAU and "
+            "MAU stop being published. A single failure needs nothing (the next run merges what is "
+            "pending); the summaries wait in the usage table for 2 days.",
+            metric=aws_metric(
+                "AWS/Lambda", "Errors", {"FunctionName": config.merge_function_name}, "Sum", MINUTE
+            ),
+            threshold=1,
+            periods=5,
+            datapoints=3,
         ),
         "ReplicaThrottles": AlarmSpec(
             name=f"{config.table_name}-replica-write-throttled",

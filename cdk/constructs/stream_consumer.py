@@ -65,7 +65,7 @@ _RETENTION_DAYS: tuple[int, ...] = (
 )
 
 
-def _log_retention(days: int) -> logs.RetentionDays:
+def log_retention(days: int) -> logs.RetentionDays:
     """The shortest retention period CloudWatch Logs accepts that keeps logs ``days`` days."""
     members = [member for member in logs.RetentionDays if member != logs.RetentionDays.INFINITE]
     for allowed, member in zip(_RETENTION_DAYS, members, strict=True):
@@ -101,7 +101,7 @@ class StreamConsumer(Construct):
             self,
             "Logs",
             log_group_name=f"/aws/lambda/{settings.function_name}",
-            retention=_log_retention(config.log_retention_days),
+            retention=log_retention(config.log_retention_days),
             # Deleted with the stack so that a later deploy can create it again under the same
             # name; the retention period bounds what is kept while the stack lives.
             removal_policy=RemovalPolicy.DESTROY,
@@ -181,14 +181,7 @@ class StreamConsumer(Construct):
             "it gives up on go to the mapping's on-failure SQS destination. A function DLQ applies "
             "to asynchronous invocations only.",
         )
-        for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
-            acknowledge(
-                self.function,
-                rule,
-                f"{RUNTIME.name} is the newest runtime every dependency ships arm64 wheels for: "
-                "datasketches 5.2.0 (the metrics function's HyperLogLog) has no cp314 wheels. "
-                "Both functions share one runtime; see RUNTIME in cdk/constructs/bundling.py.",
-            )
+        acknowledge_runtime(self.function)
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
@@ -197,6 +190,18 @@ class StreamConsumer(Construct):
             "permissions) and dynamodb:ListStreams (a list of stream ARNs, which supports no "
             "resource-level permissions and which Lambda checks when it creates the mapping). "
             "Every data action names its stream, table, queue or key.",
+        )
+
+
+def acknowledge_runtime(function: lambda_.Function) -> None:
+    """Our functions share one runtime, not the newest: the reason, for both rules that flag it."""
+    for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
+        acknowledge(
+            function,
+            rule,
+            f"{RUNTIME.name} is the newest runtime every dependency ships arm64 wheels for: "
+            "datasketches 5.2.0 (the metrics function's HyperLogLog) has no cp314 wheels. "
+            "All our functions share one runtime; see RUNTIME in cdk/constructs/bundling.py.",
         )
 
 

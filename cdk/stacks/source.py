@@ -1,4 +1,5 @@
-"""The source-region stack: the table and its stream, both consumers, alarms, both dashboards."""
+"""The source-region stack: the table and its stream, both consumers, the usage table and its merge
+function, alarms, both dashboards."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.replication import grant_assume_replica_role, grant_replica_writes, replicator_settings
 from cdk.constructs.stream_consumer import StreamConsumer
 from cdk.constructs.table import SourceTable
-from cdk.constructs.usage_metrics import metrics_settings
+from cdk.constructs.usage_metrics import SUMMARY_ACTIONS, UsageMerge, UsageTable, metrics_settings
 from deployconfig.config import DeploymentConfig
 from telemetry.dashboards import REPLICATION_DASHBOARD, USAGE_DASHBOARD
 
@@ -28,13 +29,17 @@ class SourceStack(Stack):
             stack_name=config.source_stack_name,
             env=Environment(account=config.account, region=config.source_region),
             description=f"{config.table_name}: source table stream consumers (replication to "
-            f"{config.replica_region}, usage metrics), alarms and dashboards",
+            f"{config.replica_region}, usage metrics), usage table and merge, alarms and dashboards",
             **kwargs,
         )
         region_key = region_key_of(
             self, table=config.table_name, side="source", enabled=config.customer_managed_key
         )
         key = region_key.key if region_key else None
+        if region_key:
+            # The usage table is under this key too: its writers use it through DynamoDB, as the
+            # replica region's writers do (cdk/constructs/keys.py).
+            region_key.allow_dynamodb_callers(config.source_region)
 
         table = SourceTable(self, "Source", config=config, key=key)
         replication = StreamConsumer(
@@ -55,6 +60,9 @@ class SourceStack(Stack):
         )
         for consumer in (replication, usage):
             table.grant_stream_read(consumer.role)
+        usage_table = UsageTable(self, "UsageTable", config=config, key=key)
+        usage_table.grant(usage.role, SUMMARY_ACTIONS)
+        merge = UsageMerge(self, "UsageMerge", config=config, usage=usage_table)
         if config.replica_role_arn:
             grant_assume_replica_role(replication.role, config.replica_role_arn)
         else:
@@ -82,6 +90,8 @@ class SourceStack(Stack):
         CfnOutput(self, "ReplicatorFunctionName", value=config.replicator_function_name)
         CfnOutput(self, "FailureQueueUrl", value=replication.failure_queue.queue_url)
         CfnOutput(self, "MetricsFailureQueueUrl", value=usage.failure_queue.queue_url)
+        CfnOutput(self, "UsageTableName", value=usage_table.table.table_name)
+        CfnOutput(self, "UsageMergeFunctionName", value=merge.function.function_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "UsageDashboardUrl", value=usage_url, description="CloudWatch dashboard")
         CfnOutput(self, "ReplicationDashboardUrl", value=replication_url, description="CloudWatch dashboard")

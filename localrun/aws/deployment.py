@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from deployconfig.config import DeploymentConfig
 from localrun.aws.clients import AwsClients
-from localrun.aws.tables import create_replica_tables, create_source_table
+from localrun.aws.tables import create_replica_tables, create_source_table, create_usage_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,11 @@ def provision(cfg: DeploymentConfig, clients: AwsClients) -> LocalDeployment:
         stream_arn = _stream_of(clients, cfg)
     try:
         create_replica_tables(clients.dynamodb(cfg.replica_region), cfg)
+    except ClientError as exc:
+        if not _exists(exc):
+            raise
+    try:
+        create_usage_table(clients.dynamodb(cfg.source_region), cfg)
     except ClientError as exc:
         if not _exists(exc):
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from deployconfig.config import DeploymentConfig
+from metrics import schema as usage_schema
 from replicator.core import schema
 
 if TYPE_CHECKING:
@@ -79,3 +80,27 @@ def create_replica_tables(client: DynamoDBClient, cfg: DeploymentConfig, *, name
         client.update_time_to_live(
             TableName=each, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
         )
+
+
+def create_usage_table(client: DynamoDBClient, cfg: DeploymentConfig, *, name: str | None = None) -> str:
+    """Create the usage table (window summaries, merged sketches) as the CDK app does: ``pk`` and
+    ``sk`` strings, TTL on ``expires_at``. Returns its name."""
+    table = name or cfg.usage_table_name
+    client.create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": usage_schema.PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": usage_schema.SORT_KEY, "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": usage_schema.PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": usage_schema.SORT_KEY, "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    client.update_time_to_live(
+        TableName=table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": usage_schema.TTL_ATTRIBUTE},
+    )
+    return table

@@ -6,7 +6,10 @@ from it. Locally nothing does that, so the runner reads each invocation's output
 ``Timestamp`` (epoch milliseconds) and ``CloudWatchMetrics`` directives; each directive names a
 ``Namespace``, ``Dimensions`` (lists of member names whose string values sit at the document's top
 level) and ``Metrics`` (``Name``, optional ``Unit`` and ``StorageResolution``); a metric's value is
-a top-level number or list of numbers (at most 100).
+a top-level number, a list of numbers (at most 100), or a histogram ``{"Values": [...], "Counts":
+[...], ...}`` of at most 100 bins (the form AWS's EMF library for Java writes). A histogram becomes
+each value repeated by its count: the local runtime keeps raw values for percentiles, so it takes
+whole counts only (fractional counts, which CloudWatch would accept, are refused here).
 """
 
 from __future__ import annotations
@@ -45,8 +48,25 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
+def _histogram(name: str, raw: Mapping[str, Any]) -> tuple[float, ...]:
+    values, counts = raw.get("Values"), raw.get("Counts")
+    if not isinstance(values, list) or not isinstance(counts, list) or len(values) != len(counts):
+        raise EmfError(f"histogram {name!r} needs Values and Counts of the same length")
+    if len(values) > MAX_VALUES:
+        raise EmfError(f"histogram {name!r} has {len(values)} bins; EMF allows {MAX_VALUES}")
+    numbers = [_number(item) for item in values]
+    if any(number is None for number in numbers):
+        raise EmfError(f"histogram {name!r} has a value that is not a number")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in counts):
+        raise EmfError(f"histogram {name!r}: the local runtime takes positive whole counts only")
+    pairs = zip(numbers, counts, strict=True)
+    return tuple(number for number, n in pairs if number is not None for _ in range(n))
+
+
 def _values(document: Mapping[str, Any], name: str) -> tuple[float, ...]:
     raw = document.get(name)
+    if isinstance(raw, Mapping):
+        return _histogram(name, raw)
     if isinstance(raw, list):
         if len(raw) > MAX_VALUES:
             raise EmfError(f"metric {name!r} has {len(raw)} values; EMF allows {MAX_VALUES}")

@@ -245,7 +245,7 @@ def plan_graph(graph: Graph, data: Sequence[Points], *, window_seconds: int = 60
     # Everything we plot is a count, a size, a duration or a ratio of counts: the axis starts at 0,
     # and a graph of zeros gets a 0..1 axis instead of matplotlib's -0.04..0.04.
     y_top = highest * 1.1 if highest > 0 else 1.0
-    step = window_seconds if graph.per_window else 0
+    step = graph.step_seconds or (window_seconds if graph.per_window else 0)
     return GraphPlot(graph.title, graph.left_label, lines, without, y_top, step, graph.references)
 
 

@@ -13,6 +13,24 @@ from telemetry.catalogue import SkipReason
 
 
 @dataclass(frozen=True, slots=True)
+class Figure:
+    """A distinct-user figure the merge published (None: never published) and the workload's truth."""
+
+    published: float | None
+    truth: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveUsers:
+    """Table-wide distinct users: each minute of the run, and the rolling day and 30 days at its end."""
+
+    per_minute: tuple[tuple[str, Figure], ...]
+    """(UTC minute "HH:MM", its figure), oldest first."""
+    daily: Figure
+    monthly: Figure
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     writes: int
     """Puts, updates and deletes the workload sent to the source table."""
@@ -31,6 +49,7 @@ class Summary:
     check_output: str
     dashboards: Sequence[Path]
     index: Path | None
+    active_users: ActiveUsers | None = None
 
 
 _REASONS: dict[str, str] = {
@@ -40,6 +59,32 @@ _REASONS: dict[str, str] = {
     SkipReason.DELETED_LATER: "deleted later (a newer delete was replicated)",
     SkipReason.TTL_POLICY: "TTL expiries kept by TTL_DELETES=skip",
 }
+
+
+def _users(figure: Figure) -> str:
+    return "n/a" if figure.published is None else f"{figure.published:,.0f}"
+
+
+def _active_user_rows(users: ActiveUsers) -> list[str]:
+    minutes = ", ".join(f"{minute} {_users(f)} ({f.truth:,})" for minute, f in users.per_minute)
+    return [
+        _row(
+            "active users",
+            "",
+            "table-wide, every shard's windows merged, per minute (in brackets: the distinct users "
+            f"the workload wrote in that minute): {minutes or 'none published'}",
+        ),
+        _row(
+            "daily active users",
+            _users(users.daily),
+            f"DAU, the last 24 h (clock hours); the workload wrote {users.daily.truth:,} distinct users",
+        ),
+        _row(
+            "monthly active users",
+            _users(users.monthly),
+            f"MAU, the last 30 days (UTC days); the workload wrote {users.monthly.truth:,}",
+        ),
+    ]
 
 
 def _ms(value: float | None) -> str:
@@ -115,6 +160,8 @@ def summary_text(summary: Summary) -> str:
         ),
         _row("consistency check", "", f"{verdict} (exit code {summary.check_exit_code})"),
     ]
+    if summary.active_users is not None:
+        lines += _active_user_rows(summary.active_users)
     if summary.index is not None:
         lines.append(_row("dashboards", "", str(summary.index)))
         lines += [_row("", "", str(path)) for path in summary.dashboards]

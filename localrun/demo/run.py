@@ -2,9 +2,11 @@
 
 Order of events: start the embedded AWS (or use ``--endpoint-url``), create the tables and queues
 from cdk.json, run ``python -m replicator doctor`` on them (the preflight an operator runs before
-go-live), start both consumers under the local event source mapping, run the workload, drain
-the stream, publish the metrics, render the dashboards, run the consistency check and print the
-summary. The exit code is the check's. Ctrl-C stops everything cleanly at any point.
+go-live), start both consumers under the local event source mapping, run the workload (the usage
+merge function runs on a local schedule, at every progress line, as EventBridge runs it every
+minute when deployed), drain the stream, merge the run's last minute, publish the metrics, render
+the dashboards, run the consistency check and print the summary. The exit code is the check's.
+Ctrl-C stops everything cleanly at any point.
 """
 
 from __future__ import annotations
@@ -30,13 +32,26 @@ from localrun.aws.ttl import TtlLedger, TtlSweeper
 from localrun.cloudwatch.metrics import MetricsHub, percentile, series_key
 from localrun.cloudwatch.observe import FunctionCounters, RunnerTelemetry, sample_queue_depth
 from localrun.cloudwatch.render import render_all
-from localrun.demo.report import Commands, Summary, keep_running_text, progress_line, summary_text
+from localrun.demo.report import (
+    ActiveUsers,
+    Commands,
+    Figure,
+    Summary,
+    keep_running_text,
+    progress_line,
+    summary_text,
+)
 from localrun.demo.workload import Workload, WorkloadSettings
 from localrun.esm import EventSourceMapping, SqsDestination, StreamRunner
 from localrun.esm.settings import metrics_mapping, replicator_mapping
 from localrun.invoke import handlers as parts
 from localrun.invoke.capture import OutputRouter
+from localrun.invoke.function import Function, invoke
+from telemetry import catalogue as c
 from telemetry.catalogue import SKIP_REASON, SkipReason
+
+MERGE_GRACE_SECONDS = 3
+"""The local merge's wait after a minute ends: local windows are seconds long and close at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +166,8 @@ class Demo:
             self.output.mkdir(parents=True, exist_ok=True)  # only once the run can start
             deployment = provision(cfg, clients)
             self.say(
-                f"created {cfg.table_name} with its stream in {cfg.source_region} and "
-                f"{cfg.replica_table_name} in {cfg.replica_region}"
+                f"created {cfg.table_name} with its stream and {cfg.usage_table_name} in "
+                f"{cfg.source_region}, and {cfg.replica_table_name} in {cfg.replica_region}"
             )
             self._doctor(url, deployment)
             hub = MetricsHub(clients.cloudwatch)
@@ -246,6 +261,42 @@ class Demo:
             sample_queue_depth(session.hub, sqs, region=cfg.source_region, queue_url=url, queue_name=name)
         session.hub.flush()
 
+    def _merge(self, session: _Session, merge: Function, router: OutputRouter, **event: str) -> None:
+        """One run of the usage merge, as its schedule would make it (its EMF goes to the hub)."""
+        invocation = invoke(merge, dict(event), router=router)
+        session.telemetry.invoked(merge, invocation, records=0, iterator_age_ms=None)
+        if invocation.failed:
+            self.say(f"warning: the usage merge failed ({invocation.error_type}: {invocation.error_message})")
+
+    def _usage(self, session: _Session, metric: c.MetricSpec) -> dict[float, float]:
+        """The merge's table-wide figure by timestamp (the largest, if a minute came twice)."""
+        cfg = self.cfg
+        key = series_key(cfg.source_region, cfg.usage_namespace, metric.name, [(c.TABLE, cfg.table_name)])
+        latest: dict[float, float] = {}
+        for stamp, value in session.hub.samples(key):
+            latest[stamp] = max(value, latest.get(stamp, value))
+        return latest
+
+    def _active_users(self, session: _Session, workload: Workload) -> ActiveUsers:
+        published = self._usage(session, c.ACTIVE_USERS)
+        everyone = len(set().union(*workload.active.values()))
+
+        def last(metric: c.MetricSpec) -> Figure:
+            figures = self._usage(session, metric)
+            return Figure(figures[max(figures)] if figures else None, everyone)
+
+        return ActiveUsers(
+            per_minute=tuple(
+                (
+                    time.strftime("%H:%M", time.gmtime(minute * 60)),
+                    Figure(published.get(minute * 60.0), len(users)),
+                )
+                for minute, users in sorted(workload.active.items())
+            ),
+            daily=last(c.DAILY_ACTIVE_USERS),
+            monthly=last(c.MONTHLY_ACTIVE_USERS),
+        )
+
     def _replication(self, session: _Session, metric: str, *extra: tuple[str, str]) -> list[float]:
         cfg = self.cfg
         key = series_key(
@@ -263,6 +314,9 @@ class Demo:
             self.say(
                 f"consumers: {options.shards} virtual shard{'s' if options.shards > 1 else ''} per stream "
                 f"shard, by a hash of {self.cfg.partition_key.name}, each consumer on the same ones"
+            )
+            merge = parts.merge_function(
+                self.cfg, self.components, session.url, grace_seconds=MERGE_GRACE_SECONDS
             )
             self.say(f"workload: {options.users} users, {options.rate:g} writes/s for {options.duration:g} s")
             started = time.time()
@@ -282,6 +336,7 @@ class Demo:
                     if time.time() < next_progress and writer.is_alive():
                         continue
                     next_progress = time.time() + options.progress_every
+                    self._merge(session, merge, router)
                     self._publish(session)
                     lag = self._replication(session, "ReplicationLagMs")
                     p99 = percentile(lag, 99) if lag else None
@@ -296,8 +351,10 @@ class Demo:
             self.run_result.caught_up = runner.wait_caught_up(timeout=options.drain_timeout)
             if not self.run_result.caught_up:
                 self.say(f"warning: the consumers had not caught up after {options.drain_timeout:g} s")
+            # Every window has closed: merge up to the current minute now rather than after its grace.
+            self._merge(session, merge, router, through=time.strftime("%Y-%m-%dT%H:%M", time.gmtime()))
             self._publish(session)
-            self._finish(session, workload.total, sweeper.deleted if sweeper else 0, started)
+            self._finish(session, workload, sweeper.deleted if sweeper else 0, started)
             if options.keep_running:
                 self._keep_running(session, started)
 
@@ -307,13 +364,15 @@ class Demo:
         children = runner.split(parent)
         self.say(f"split virtual shard {parent} into {' and '.join(children)}")
 
-    def _finish(self, session: _Session, writes: int, ttl_expiries: int, started: float) -> None:
+    def _finish(self, session: _Session, workload: Workload, ttl_expiries: int, started: float) -> None:
         cfg = self.cfg
+        writes = workload.total
         rendered = render_all(
             dataclasses.replace(cfg.dashboard_context(), window_seconds=self.options.window_seconds),
             session.hub,
             session.clients.cloudwatch,
-            start=started,
+            # From the run's first whole minute: the per-minute usage figures carry its start.
+            start=started // 60 * 60,
             end=time.time(),
             output=self.output,
         )
@@ -348,6 +407,7 @@ class Demo:
             check_output=check.output,
             dashboards=rendered.images,
             index=rendered.index,
+            active_users=self._active_users(session, workload),
         )
         self.run_result.counters = session.telemetry.snapshot()
         self.say(summary_text(self.run_result.summary))

@@ -9,6 +9,7 @@ and untracked ones), deletes, and short-lived items whose TTL runs out during th
 from __future__ import annotations
 
 import enum
+import json
 import random
 import re
 import threading
@@ -170,6 +171,14 @@ class WorkloadModel:
         return Write(op, key, item=self._item(user, key, now + LONG_TTL_SECONDS))
 
 
+def user_of(write: Write, attribute: str) -> str | None:
+    """The user a write belongs to, as the usage consumer finds it (the item, else the key)."""
+    for image in (write.item, write.key):
+        if image is not None and attribute in image:
+            return json.dumps(image[attribute], sort_keys=True, default=repr)
+    return None
+
+
 class Workload:
     """Sends the model's writes at a steady rate until the duration ends or ``stop`` is set."""
 
@@ -184,15 +193,22 @@ class Workload:
     ) -> None:
         self._client = client
         self._table = cfg.table_name
+        self._user_attribute = cfg.user_id_attribute
         self._model = WorkloadModel(cfg, settings)
         self._rate = settings.writes_per_second
         self._before_write = before_write
         self._clock = clock
         self.counts: Counter[Op] = Counter()
+        self.active: dict[int, set[str]] = {}
+        """Ground truth of the usage figures: the users who changed an item, by minute since the
+        epoch (every write is a user's change; TTL expiries, made by the sweeper, are not)."""
 
     def apply(self, write: Write) -> None:
         send(self._client, self._table, write)
         self.counts[write.op] += 1
+        user = user_of(write, self._user_attribute)
+        if user is not None:
+            self.active.setdefault(int(self._clock() // 60), set()).add(user)
 
     @property
     def total(self) -> int:

@@ -1,12 +1,13 @@
-"""The parts of the system the local runtime runs but does not own: both handlers, the check and the
+"""The parts of the system the local runtime runs but does not own: the handlers, the check and the
 doctor.
 
 They are reached only through their public entry points: ``create_handler(environ)`` in
-``replicator.handler`` and ``metrics.handler`` (so two handlers with different settings can share
-one process), and the operator CLI, run by this interpreter as ``python -m replicator check`` (and
-``doctor``) exactly as an operator runs it. They ship in the same wheel as the local runtime, so
-none of this needs a source checkout or a particular working directory. Everything else in the local runtime
-takes a :class:`Components`, so tests and benchmarks can hand in their own collaborators.
+``replicator.handler``, ``metrics.handler`` and ``metrics.merge`` (so handlers with different
+settings can share one process), and the operator CLI, run by this interpreter as
+``python -m replicator check`` (and ``doctor``) exactly as an operator runs it. They ship in the
+same wheel as the local runtime, so none of this needs a source checkout or a particular working
+directory. Everything else in the local runtime takes a :class:`Components`, so tests and
+benchmarks can hand in their own collaborators.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from deployconfig.config import DeploymentConfig
 from localrun.invoke.function import Function, HandlerFactory
 from metrics.handler import create_handler as create_metrics_handler
+from metrics.merge import create_handler as create_merge_handler
 from replicator.handler import create_handler as create_replicator_handler
 
 
@@ -88,11 +90,18 @@ class Components:
     metrics: HandlerFactory
     check: CheckFn
     doctor: CheckFn = cli_doctor
+    merge: HandlerFactory = create_merge_handler
 
 
 def load() -> Components:
     """The real handlers and the real check."""
-    return Components(create_replicator_handler, create_metrics_handler, cli_check, cli_doctor)
+    return Components(
+        create_replicator_handler,
+        create_metrics_handler,
+        cli_check,
+        doctor=cli_doctor,
+        merge=create_merge_handler,
+    )
 
 
 def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:
@@ -101,6 +110,33 @@ def replicator_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> d
     if endpoint_url:
         env["REPLICA_ENDPOINT_URL"] = endpoint_url
     return env
+
+
+def metrics_environment(cfg: DeploymentConfig, endpoint_url: str | None) -> dict[str, str]:
+    """The usage-metrics function's environment as the CDK app sets it, with the usage table's
+    region named (a local process has no AWS_REGION) and the endpoint when there is one."""
+    env = {**cfg.metrics_environment(), "USAGE_TABLE_REGION": cfg.source_region}
+    if endpoint_url:
+        env["USAGE_ENDPOINT_URL"] = endpoint_url
+    return env
+
+
+def merge_function(
+    cfg: DeploymentConfig, components: Components, endpoint_url: str | None, *, grace_seconds: int
+) -> Function:
+    """The usage merge function in the source region; ``grace_seconds`` as a local run needs it."""
+    env = {
+        **cfg.merge_environment(),
+        **metrics_environment(cfg, endpoint_url),
+        "MERGE_GRACE_SECONDS": str(grace_seconds),
+    }
+    return Function(
+        name=cfg.merge_function_name,
+        handler=components.merge(env),
+        timeout_seconds=cfg.merge_timeout_seconds,
+        memory_mb=cfg.merge_memory_mb,
+        region=cfg.source_region,
+    )
 
 
 def functions(
@@ -116,7 +152,7 @@ def functions(
     )
     metrics = Function(
         name=cfg.metrics_function_name,
-        handler=components.metrics(cfg.metrics_environment()),
+        handler=components.metrics(metrics_environment(cfg, endpoint_url)),
         timeout_seconds=cfg.metrics_timeout_seconds,
         memory_mb=cfg.metrics_memory_mb,
         region=cfg.source_region,

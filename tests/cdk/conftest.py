@@ -3,7 +3,7 @@ the handlers to compare what they emit with what the dashboards query)."""
 
 from __future__ import annotations
 
-from tests.support.aws import aws, config, regions  # noqa: F401 (fixtures)
+from tests.support.aws import aws, config, regions, usage_store  # noqa: F401 (fixtures)
 from tests.support.cdk_app import (  # noqa: F401 (fixtures)
     cdk_all_options,
     cdk_default,

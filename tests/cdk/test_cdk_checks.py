@@ -24,6 +24,9 @@ EXPECTED_ACKNOWLEDGEMENTS = {
     "Serverless::Serverless-LambdaLatestVersion": "/Function",
     "Serverless::Serverless-LambdaDLQ": "/Function",
     "Serverless::Serverless-SNSRedrivePolicy": "Monitoring/AlarmTopic",
+    # The usage merge runs on a schedule: a failed run's work is done by the next one.
+    "Serverless::Serverless-LambdaAsyncFailureDestination": "UsageMerge/Function",
+    "Serverless::Serverless-EventBusDLQ": "UsageMerge/EveryMinute",
 }
 # W3005 (redundant DependsOn): CDK makes each function depend on its role *and* the role's
 # policy; the role dependency is also implied by the GetAtt of its ARN. Harmless, and not ours.

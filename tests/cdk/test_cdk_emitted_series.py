@@ -11,11 +11,14 @@ renamed metric, a dropped dimension or an unplotted segment breaks this test, no
 from __future__ import annotations
 
 import copy
+import io
 from typing import Any
 
 import pytest
 
+from metrics.merge import Merge
 from metrics.settings import from_environ as metrics_settings
+from metrics.settings import merge_from_environ
 from tests.support.cdk_app import Synthesized
 from tests.support.consumer import Run, minute
 from tests.support.emf import parse_output
@@ -112,11 +115,17 @@ def _usage_workload(model: UsageModel, tracked: tuple[str, ...], segments: tuple
     model.delete("u2", 1, ttl=True)
 
 
-def test_metrics_consumer_emits_every_series_the_templates_query(regions, cdk_default: Synthesized):
-    # GIVEN the metrics consumer configured from the synthesized function's environment
+def test_metrics_consumer_and_merge_emit_every_series_the_templates_query(
+    regions, usage_store, cdk_default: Synthesized
+):
+    # GIVEN the metrics consumer and the merge configured from the synthesized functions' environments
     config = cdk_default.config
     settings = metrics_settings(_environment(cdk_default, config.metrics_function_name))
-    run = Run(settings)
+    run = Run(settings, store=usage_store)
+    merge_out = io.StringIO()
+    merge = Merge(
+        merge_from_environ(_environment(cdk_default, config.merge_function_name)), usage_store, merge_out
+    )
     model = UsageModel(
         regions.source,
         config.table_name,
@@ -132,7 +141,10 @@ def test_metrics_consumer_emits_every_series_the_templates_query(regions, cdk_de
     start = minute(run.now)
     response = run(windowed(event, start))
     run(windowed({"Records": []}, start, response["state"], final=True))
-    emitted = emitted_series(document for documents in run.documents for document in documents)
+    # AND the merge publishes that minute (the event asks for it without waiting for the grace)
+    merge.handle({"through": start[:16]}, None)
+    documents = [document for documents in run.documents for document in documents]
+    emitted = emitted_series([*documents, *parse_output(merge_out.getvalue())])
     # THEN every usage-namespace series of every dashboard widget and alarm was emitted
     refs = _refs(cdk_default, config.usage_namespace)
     assert len(refs) >= 20

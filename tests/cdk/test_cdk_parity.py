@@ -81,6 +81,8 @@ def test_the_local_functions_have_the_deployed_environment_and_limits(cdk_defaul
             cfg.metrics_memory_mb,
             cfg.metrics_timeout_seconds,
         ),
+        # (locally the merge also names the usage table's region and waits a 3 s grace)
+        ("UsageMergeFunction", cfg.merge_environment(), cfg.merge_memory_mb, cfg.merge_timeout_seconds),
     ):
         _, function = _function(template, prefix)
         deployed = function["Environment"]["Variables"]

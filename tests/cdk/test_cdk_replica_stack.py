@@ -205,9 +205,11 @@ def test_a_redeploy_after_destroy_attaches_the_retained_tables_instead_of_creati
     # GIVEN the context of a redeploy after `make destroy`, which kept the source, replica and
     # state tables under their fixed names (a second CreateTable would fail: "already exists")
     synthesized = cdk_redeploy_after_destroy
-    # THEN neither stack creates a table
+    # THEN neither stack creates a table `make destroy` kept (the source stack creates only the
+    # usage table, which `make destroy` deleted)
     synthesized.replica.resource_count_is("AWS::DynamoDB::Table", 0)
-    synthesized.source.resource_count_is("AWS::DynamoDB::Table", 0)
+    synthesized.source.resource_count_is("AWS::DynamoDB::Table", 1)
+    synthesized.source.resource_properties_count_is("AWS::DynamoDB::Table", {"TableName": "Users-usage"}, 1)
     # AND the replica stack still names them, and still watches the replica table's throttling
     synthesized.replica.has_output("ReplicaTableName", {"Value": "Users"})
     synthesized.replica.has_output("StateTableName", {"Value": "Users-replication-state"})
@@ -220,7 +222,7 @@ def test_a_redeploy_after_destroy_attaches_the_retained_tables_instead_of_creati
         statement
         for resource in synthesized.source.find_resources("AWS::IAM::Policy").values()
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
-        if "dynamodb:PutItem" in statement["Action"]
+        if "dynamodb:PutItem" in statement["Action"] and "UsageTable" not in json.dumps(statement["Resource"])
     ]
     resources = [json.dumps(statement["Resource"]) for statement in statements]
     assert len(resources) == 2

@@ -65,7 +65,9 @@ def test_customer_managed_key_encrypts_table_queues_and_topic(cdk_all_options: S
 def test_imported_table_is_not_created_and_its_stream_is_consumed(cdk_imported_table: Synthesized):
     template = cdk_imported_table.source
     stream_arn = cdk_imported_table.config.existing_stream_arn
-    template.resource_count_is("AWS::DynamoDB::Table", 0)
+    # (the only table created is the usage table: tests/cdk/test_cdk_usage.py)
+    template.resource_properties_count_is("AWS::DynamoDB::Table", {"TableName": "Users"}, 0)
+    template.resource_count_is("AWS::DynamoDB::Table", 1)
     template.resource_properties_count_is(
         "AWS::Lambda::EventSourceMapping", {"EventSourceArn": stream_arn}, 2
     )
@@ -152,6 +154,7 @@ def test_metrics_environment_comes_from_the_configuration(cdk_default: Synthesiz
                     "TRACKED_ATTRIBUTES": "plan,country,app_version",
                     "SEGMENT_ATTRIBUTE": "platform",
                     "SEGMENT_VALUES": "ios,android,web",
+                    "USAGE_TABLE_NAME": "Users-usage",
                 }
             },
         },

@@ -84,9 +84,20 @@ def test_a_short_demo_replicates_everything_and_renders_the_dashboards(tmp_path)
     # AND most series of both dashboards have data (throttles and skips may rightly have none)
     assert run.series["replication"]["with_data"] >= 10
     assert run.series["usage"]["with_data"] >= 20
+    # AND the usage merge published table-wide users equal to what the workload wrote: the day's
+    # and the 30 days' exactly, each minute's within one user (the workload notes a write's minute
+    # by its own clock; the table stamps it a moment later, possibly in the next minute)
+    users = summary.active_users
+    assert users is not None
+    assert users.daily.published == users.daily.truth == users.monthly.published == users.monthly.truth
+    assert users.daily.truth > 0 and users.per_minute
+    for minute, figure in users.per_minute:
+        assert figure.published is not None, minute
+        assert abs(figure.published - figure.truth) <= 1, (minute, figure)
     # AND progress and the summary were printed
     text = "\n".join(lines)
     assert "writes" in text and "replication lag" in text and "consistent" in text
+    assert "daily active users" in text and "monthly active users" in text
     # AND the operator's preflight ran first, on the tables just made, and found no failure; what the
     # local runtime emulates (the mappings, the function) is skipped with the reason, not faked
     assert run.doctor is not None and run.doctor.exit_code == 0, run.doctor

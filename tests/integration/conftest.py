@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from tests.support.aws import aws, config, regions  # noqa: F401 (fixtures)
+from tests.support.aws import aws, config, regions, usage_store  # noqa: F401 (fixtures)
 from tests.support.mapping import clock, failure_queue, make_mapping  # noqa: F401 (fixtures)

@@ -15,7 +15,8 @@ from moto import mock_aws
 
 from deployconfig.config import DeploymentConfig
 from deployconfig.config import load as load_config
-from localrun.aws.tables import create_replica_tables, create_source_table
+from localrun.aws.tables import create_replica_tables, create_source_table, create_usage_table
+from metrics.store import UsageStore
 from tests.support.serial import serialise_every_request
 from tests.support.streams import StreamTap
 
@@ -58,6 +59,13 @@ def regions(aws: None, config: DeploymentConfig) -> Regions:
     create_replica_tables(replica, config)
     streams = boto3.client("dynamodbstreams", region_name=config.source_region)
     return Regions(config, source, replica, stream_arn, StreamTap(streams, stream_arn))
+
+
+@pytest.fixture
+def usage_store(regions: Regions) -> UsageStore:
+    """The usage table in the source region (created as the CDK app creates it), and its adapter."""
+    name = create_usage_table(regions.source, regions.config)
+    return UsageStore(regions.source, name)
 
 
 def put_items(regions: Regions, count: int, *, start: int = 0, user: str = "user") -> None:

@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from metrics.handler import Consumer
+from metrics.handler import Consumer, SummarySink
 from metrics.settings import Settings
 from telemetry import catalogue as c
 from tests.support.emf import EmfDocument, parse_output, totals
@@ -25,10 +25,10 @@ def minute(now: float) -> str:
 class Run:
     """A consumer with a fixed clock and captured output; every document is validated on the way."""
 
-    def __init__(self, settings: Settings = SETTINGS) -> None:
+    def __init__(self, settings: Settings = SETTINGS, *, store: SummarySink | None = None) -> None:
         self.now = time.time() + 1.5
         self.out = io.StringIO()
-        self.consumer = Consumer(settings, self.out, clock=lambda: self.now)
+        self.consumer = Consumer(settings, self.out, clock=lambda: self.now, store=store)
         self.documents: list[list[EmfDocument]] = []
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:

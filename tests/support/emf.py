@@ -9,7 +9,10 @@ format"), not from aws-embedded-metrics, so it can catch that library's mistakes
   30 names each) and ``Metrics`` (at most 100 definitions, each with a ``Name``, an optional
   standard ``Unit`` and an optional ``StorageResolution`` of 1 or 60);
 - every dimension name refers to a top-level string member (ASCII, 1..1024 characters), and every
-  metric name to a top-level number or non-empty array of at most 100 numbers.
+  metric name to a top-level number, a non-empty array of at most 100 numbers, or a histogram:
+  ``{"Values": [...], "Counts": [...], "Max", "Min", "Count", "Sum"}`` with 1..100 distinct values
+  and positive counts, the four statistics agreeing with them (the form AWS's EMF library for Java
+  writes, ``model/Histogram.java``; a series' values are then each value repeated by its count).
 
 :func:`parse` returns every series a document defines, so tests can compare values with ground
 truth; :func:`parse_output` does it for captured standard output (non-EMF lines are skipped).
@@ -84,11 +87,34 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _histogram(name: str, value: dict[str, Any]) -> tuple[float, ...]:
+    values, counts = value.get("Values"), value.get("Counts")
+    if not isinstance(values, list) or not isinstance(counts, list):
+        raise EmfError(f"histogram {name!r}: Values and Counts must be arrays")
+    _require(0 < len(values) == len(counts) <= MAX_VALUES_PER_METRIC, f"histogram {name!r}: 1..100 bins")
+    _require(len(set(values)) == len(values), f"histogram {name!r}: a value appears twice")
+    _require(all(_is_number(v) for v in values), f"histogram {name!r}: a non-numeric value")
+    _require(
+        all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in counts),
+        f"histogram {name!r}: counts must be positive integers",
+    )
+    expanded = tuple(float(v) for v, n in zip(values, counts, strict=True) for _ in range(n))
+    statistics = {"Max": max(expanded), "Min": min(expanded), "Count": len(expanded), "Sum": sum(expanded)}
+    for key, expected in statistics.items():
+        _require(
+            _is_number(value.get(key)) and math.isclose(value[key], expected, rel_tol=1e-9),
+            f"histogram {name!r}: {key} is {value.get(key)!r}, its bins say {expected}",
+        )
+    return expanded
+
+
 def _values(doc: dict[str, Any], name: str) -> tuple[float, ...]:
     _require(name in doc, f"metric {name!r} has no top-level member")
     value = doc[name]
     if _is_number(value):
         return (float(value),)
+    if isinstance(value, dict):
+        return _histogram(name, value)
     _require(isinstance(value, list), f"metric {name!r} is neither a number nor an array of numbers")
     _require(0 < len(value) <= MAX_VALUES_PER_METRIC, f"metric {name!r} has {len(value)} values (1..100)")
     _require(all(_is_number(v) for v in value), f"metric {name!r} has a non-numeric value")

@@ -132,7 +132,11 @@ def _allowed_values(config: DeploymentConfig) -> dict[str, set[str]]:
 def _aws_series(config: DeploymentConfig) -> dict[tuple[str, str], set[str]]:
     """AWS metrics the deployment's resources publish: (namespace, dimension name) -> values."""
     return {
-        ("AWS/Lambda", "FunctionName"): {config.replicator_function_name, config.metrics_function_name},
+        ("AWS/Lambda", "FunctionName"): {
+            config.replicator_function_name,
+            config.metrics_function_name,
+            config.merge_function_name,
+        },
         ("AWS/SQS", "QueueName"): {config.failure_queue_name, config.metrics_failure_queue_name},
         ("AWS/DynamoDB", "TableName"): {config.replica_table_name, config.table_name},
     }

@@ -146,6 +146,7 @@ def windowed(
     *,
     final: bool = False,
     early: bool = False,
+    shard_id: str = "shardId-00000001",
 ) -> dict[str, Any]:
     """The event as Lambda shapes it for a mapping with a one-minute tumbling window."""
     end = start.replace(":00Z", ":59Z")
@@ -153,7 +154,7 @@ def windowed(
         **event,
         "window": {"start": start, "end": end},
         "state": state or {},
-        "shardId": "shardId-00000001",
+        "shardId": shard_id,
         "eventSourceARN": event["Records"][0]["eventSourceARN"] if event.get("Records") else None,
         "isFinalInvokeForWindow": final,
         "isWindowTerminatedEarly": early,

@@ -52,6 +52,8 @@ def test_every_title_states_what_is_plotted_and_over_which_period(period):
             assert "{" not in graph.title and "{" not in graph.left_label, graph.title
             if graph.per_window:
                 assert f"per {CONTEXT.window_seconds} s window" in graph.title
+            elif graph.step_seconds:  # a figure per minute, whatever the drawing period
+                assert f"per {period_text(graph.step_seconds)}" in graph.title, graph.title
             else:
                 assert f"per {expected}" in graph.title, graph.title
 
@@ -123,6 +125,30 @@ def test_a_per_window_count_is_drawn_across_its_whole_window():
     last = line.get_xdata(orig=True)[-1]  # type: ignore[index]
     assert last == dt.datetime.fromtimestamp(NOW + 20, dt.UTC)  # the last window, 10 s long
     plt.close(figure)
+
+
+def test_a_figure_per_minute_holds_for_its_minute_whatever_the_drawing_period():
+    graph = Graph("Active users per minute", (_series("all", "Maximum"),), step_seconds=60)
+    plot = plan_graph(graph, [_points(40, 30, step=60)], window_seconds=10)
+    assert plot.step_seconds == 60
+
+
+def test_the_usage_dashboard_shows_table_wide_users_dau_mau_and_stickiness_per_segment():
+    # GIVEN the usage dashboard as deployed
+    (board,) = [resolve(t, CONTEXT) for t in DASHBOARDS if t.key == "usage"]
+    by_metric = {graph.series[0].metric: graph for graph in board.graphs}
+    # THEN each figure of the merge has its graph: the table's total and every segment, Maximum
+    for spec, words in (
+        (c.ACTIVE_USERS, "Active users per minute, table-wide: all shards merged"),
+        (c.HOURLY_ACTIVE_USERS, "Hourly active users: the last 60 minutes, table-wide"),
+        (c.DAILY_ACTIVE_USERS, "DAU: distinct users in the last 24 clock hours, table-wide"),
+        (c.MONTHLY_ACTIVE_USERS, "MAU: distinct users in the last 30 UTC days, table-wide"),
+        (c.STICKINESS, "Stickiness: DAU / MAU in percent, table-wide"),
+    ):
+        graph = by_metric[spec.name]
+        assert words in graph.title
+        assert [s.label for s in graph.series] == ["all", *CONTEXT.segments, c.OTHER_SEGMENT]
+        assert {s.stat for s in graph.series} == {"Maximum"}
 
 
 def _cost_graph() -> Graph:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localrun.demo.report import Commands, Summary, keep_running_text, summary_text
+from localrun.demo.report import ActiveUsers, Commands, Figure, Summary, keep_running_text, summary_text
 
 
 def _summary(**overrides: object) -> Summary:
@@ -38,6 +38,19 @@ def test_the_summary_says_what_each_number_counts_and_how_they_add_up():
     assert "5 already applied (delivered again)" in text
     assert "0 stale" not in text  # reasons that did not happen are not listed
     assert "consistent (exit code 0)" in text
+
+
+def test_the_summary_puts_table_wide_users_next_to_the_workloads_truth():
+    users = ActiveUsers(
+        per_minute=(("10:07", Figure(48, 48)), ("10:08", Figure(50, 50))),
+        daily=Figure(50, 50),
+        monthly=Figure(None, 50),
+    )
+    text = " ".join(summary_text(_summary(active_users=users)).split())
+    assert "per minute (in brackets: the distinct users the workload wrote in that minute)" in text
+    assert "10:07 48 (48), 10:08 50 (50)" in text
+    assert "daily active users 50 DAU, the last 24 h (clock hours); the workload wrote 50 distinct" in text
+    assert "monthly active users n/a MAU" in text
 
 
 def test_summary_lines_stay_readable_in_a_terminal():

@@ -54,6 +54,21 @@ def test_a_valid_document_yields_one_series_per_dimension_set_and_metric():
     }
 
 
+HISTOGRAM = {"Values": [10, 20.5], "Counts": [3, 1], "Max": 20.5, "Min": 10, "Count": 4, "Sum": 50.5}
+
+
+def test_a_histogram_stands_for_each_value_repeated_by_its_count():
+    # GIVEN the histogram form of AWS's EMF library for Java
+    document = parse(_broken(lambda d: d.update(ItemSizeBytes=dict(HISTOGRAM))))
+    # THEN its series carries every value as many times as it occurred
+    sizes = {s.values for s in document.series if s.metric == "ItemSizeBytes"}
+    assert sizes == {(10.0, 10.0, 10.0, 20.5)}
+
+
+def _histogram(**change: object) -> object:
+    return lambda d: d.update(ItemSizeBytes={**HISTOGRAM, **change})
+
+
 def test_parse_output_skips_plain_log_lines_and_totals_add_up():
     text = "START RequestId: 1\n" + json.dumps(VALID) + "\nsome log line\n" + json.dumps(VALID) + "\n"
 
@@ -79,6 +94,14 @@ def test_parse_output_skips_plain_log_lines_and_totals_add_up():
         pytest.param(lambda d: d.update(ItemChanges="3"), "number", id="metric-text"),
         pytest.param(lambda d: d.update(ItemSizeBytes=list(range(101))), "101 values", id="101-values"),
         pytest.param(lambda d: d.update(ItemSizeBytes=[]), "0 values", id="no-values"),
+        pytest.param(_histogram(Counts=[3]), "1..100 bins", id="histogram-lengths"),
+        pytest.param(
+            _histogram(Values=list(range(101)), Counts=[1] * 101), "1..100 bins", id="histogram-101-bins"
+        ),
+        pytest.param(_histogram(Values=[10, 10]), "twice", id="histogram-repeated-value"),
+        pytest.param(_histogram(Counts=[3, 0]), "positive", id="histogram-zero-count"),
+        pytest.param(_histogram(Sum=51), "Sum", id="histogram-wrong-sum"),
+        pytest.param(_histogram(Count=5), "Count", id="histogram-wrong-count"),
         pytest.param(
             lambda d: d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0].update(Unit="Users"), "Unit", id="unit"
         ),

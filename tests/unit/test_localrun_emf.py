@@ -68,3 +68,39 @@ def test_a_dimension_without_a_value_is_rejected_as_cloudwatch_would():
     }
     with pytest.raises(EmfError, match="TableName"):
         parse_line(json.dumps(document))
+
+
+def _with_sizes(value: object) -> str:
+    document = {
+        "_aws": {
+            "Timestamp": 1,
+            "CloudWatchMetrics": [
+                {"Namespace": "N", "Dimensions": [["TableName"]], "Metrics": [{"Name": "ItemSizeBytes"}]}
+            ],
+        },
+        "TableName": "Users",
+        "ItemSizeBytes": value,
+    }
+    return json.dumps(document)
+
+
+def test_a_histogram_becomes_each_value_repeated_by_its_count():
+    # GIVEN a document with the EMF histogram form (Values and Counts)
+    line = _with_sizes({"Values": [5, 9], "Counts": [2, 3], "Max": 9, "Min": 5, "Count": 5, "Sum": 37})
+    # WHEN the local runtime reads it
+    (datum,) = parse_line(line) or []
+    # THEN the datum holds every value as often as it occurred (raw values for percentiles)
+    assert datum.values == (5.0, 5.0, 9.0, 9.0, 9.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        pytest.param({"Values": [5, 9], "Counts": [2]}, "same length", id="lengths"),
+        pytest.param({"Values": [5], "Counts": [1.5]}, "whole counts", id="fractional-count"),
+        pytest.param({"Values": list(range(101)), "Counts": [1] * 101}, "101 bins", id="101-bins"),
+    ],
+)
+def test_a_histogram_the_local_runtime_cannot_take_is_rejected(value, words):
+    with pytest.raises(EmfError, match=words):
+        parse_line(_with_sizes(value))

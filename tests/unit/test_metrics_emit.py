@@ -1,4 +1,4 @@
-"""EMF rendering: catalogue-driven names, EMF limits, pre-aggregated distributions."""
+"""EMF rendering: catalogue-driven names, EMF limits, distributions published whole."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from metrics.settings import Settings
 from metrics.sketch import DistinctCounter, hash64
 from telemetry import catalogue as c
 from telemetry.catalogue import ChangeType
-from telemetry.emf import downsample
+from telemetry.emf import histogram_chunks
 from tests.support.emf import parse_output, totals
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -35,23 +35,18 @@ SETTINGS = Settings(
 )
 
 
-@given(st.lists(st.integers(min_value=0, max_value=10**9), max_size=3000))
-def test_representative_values_keep_extremes_and_ranks(values):
-    reps = downsample(values)
+@given(st.lists(st.integers(min_value=0, max_value=400), max_size=3000))
+def test_histogram_chunks_hold_every_value_once_within_the_emf_bin_limit(values):
+    chunks = histogram_chunks(values)
 
-    assert len(reps) == min(len(values), MAX_VALUES)
-    if len(values) <= MAX_VALUES:
-        assert reps == values
-        return
-    ordered = sorted(values)
-    assert reps[0] == ordered[0] and reps[-1] == ordered[-1]
-    assert Counter(reps) <= Counter(values)  # real values only, each used at most as often as it occurs
-    step = (len(values) - 1) / (MAX_VALUES - 1)
-    for k, rep in enumerate(reps):
-        # rep stands at rank k * step of the batch: within half a rank of it, ties aside
-        below = sum(v < rep for v in values)
-        at_or_below = sum(v <= rep for v in values)
-        assert below - 0.5 <= k * step <= at_or_below - 0.5
+    assert all(0 < len(chunk.bins) <= MAX_VALUES for chunk in chunks)
+    bins = [pair for chunk in chunks for pair in chunk.bins]
+    assert [value for value, _ in bins] == sorted(set(values))  # ascending, each value in one bin
+    assert Counter({value: count for value, count in bins}) == Counter(values)
+    for chunk in chunks:
+        member = chunk.member()
+        assert member["Count"] == sum(count for _, count in chunk.bins)
+        assert member["Sum"] == sum(value * count for value, count in chunk.bins)
 
 
 def _aggregate() -> TableAggregate:
@@ -68,15 +63,15 @@ def test_rate_documents_carry_exactly_the_catalogue_series():
     lines = render(rate_series("Users", _aggregate(), SETTINGS), "DynamoDBUsage", NOW)
 
     documents = parse_output(lines)
-    assert len(documents) == len(lines) == 1 + 3 + 2 + 2  # table, event names, segments, attribute changes
+    # table, event names, segments, attribute changes; 10,000 distinct sizes take 99 more documents
+    assert len(documents) == len(lines) == 1 + 3 + 2 + 2 + 99
     series = totals(documents)
     t = (c.TABLE, "Users")
     assert series[(c.ITEM_CHANGES.name, (t,))] == [7]
     assert series[(c.TTL_DELETES.name, (t,))] == [2]
     assert series[(c.MALFORMED_RECORDS.name, (t,))] == [1]
     assert series[(c.CHANGE_LAG.name, (t,))] == [5, 5, 7]
-    sizes = series[(c.ITEM_SIZE.name, (t,))]
-    assert len(sizes) == MAX_VALUES and min(sizes) == 0 and max(sizes) == 9_999
+    assert sorted(series[(c.ITEM_SIZE.name, (t,))]) == list(range(10_000))  # every size, none sampled
     assert series[(c.ITEM_CHANGES.name, ((c.EVENT_NAME, "REMOVE"), t))] == [1]
     assert series[(c.ITEM_CHANGES.name, ((c.SEGMENT, "ios"), t))] == [5]
     assert series[(c.ATTRIBUTE_CHANGES.name, ((c.ATTRIBUTE, "plan"), (c.CHANGE_TYPE, "changed"), t))] == [2]
@@ -115,9 +110,9 @@ def test_breakdowns_are_omitted_when_nothing_happened():
 def test_a_series_outside_the_catalogue_or_the_limits_is_refused():
     with pytest.raises(EmissionError, match="not published under"):
         Series.of(c.ITEM_SIZE, {c.TABLE: "Users", c.SEGMENT: "ios"}, [1])
-    too_many = Series.of(c.ITEM_SIZE, {c.TABLE: "Users"}, range(MAX_VALUES + 1))
-    with pytest.raises(EmissionError, match="values"):
-        render([too_many], "N", NOW)
+    two_counts = Series.of(c.ITEM_CHANGES, {c.TABLE: "Users"}, [1, 2])
+    with pytest.raises(EmissionError, match="a counter has one"):
+        render([two_counts], "N", NOW)
     twice = Series.of(c.ITEM_CHANGES, {c.TABLE: "Users"}, [1])
     with pytest.raises(EmissionError, match="twice"):
         render([twice, twice], "N", NOW)

@@ -6,7 +6,15 @@ import pytest
 
 from metrics import handler as entry
 from metrics.errors import SettingsError
-from metrics.settings import MAX_SEGMENT_VALUES, MAX_TRACKED_ATTRIBUTES, Settings, from_environ
+from metrics.settings import (
+    MAX_SEGMENT_VALUES,
+    MAX_TRACKED_ATTRIBUTES,
+    MergeSettings,
+    Settings,
+    UsageTable,
+    from_environ,
+    merge_from_environ,
+)
 from telemetry import catalogue
 
 
@@ -76,6 +84,22 @@ def test_lists_are_trimmed_and_other_comes_last():
             id="too-many-segments",
         ),
         pytest.param({"USER_ID_ATTRIBUTE": "x" * 251}, "USER_ID_ATTRIBUTE", "longer", id="long-name"),
+        pytest.param({"USAGE_TABLE_NAME": "a b"}, "USAGE_TABLE_NAME", "table name", id="usage-table-name"),
+        pytest.param(
+            {"USAGE_TABLE_NAME": "Users-usage", "USAGE_TABLE_REGION": "moon"},
+            "USAGE_TABLE_REGION",
+            "region",
+            id="usage-region",
+        ),
+        pytest.param(
+            {"USAGE_TABLE_NAME": "Users-usage", "USAGE_ENDPOINT_URL": "localhost:5000"},
+            "USAGE_ENDPOINT_URL",
+            "http(s) URL",
+            id="usage-endpoint",
+        ),
+        pytest.param(
+            {"USAGE_ENDPOINT_URL": "http://localhost:5000"}, "USAGE_ENDPOINT_URL", "not", id="endpoint-alone"
+        ),
     ],
 )
 def test_invalid_settings_name_the_variable(env, variable, words):
@@ -92,3 +116,29 @@ def test_a_bad_environment_is_a_clear_error_naming_the_variable(monkeypatch):
     monkeypatch.setattr(entry, "_handler", None)
     with pytest.raises(SettingsError, match="SEGMENT_VALUES"):
         entry.handler({"Records": []}, None)
+
+
+def test_the_usage_table_and_the_merge_settings_are_read_with_their_defaults():
+    env = {"USAGE_TABLE_NAME": "Users-usage", "SOURCE_TABLE_NAME": "Users"}
+
+    assert from_environ(env).usage_table == UsageTable("Users-usage")
+    assert merge_from_environ(env) == MergeSettings(
+        from_environ(env), UsageTable("Users-usage"), source_table="Users", grace_seconds=30
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        pytest.param({"SOURCE_TABLE_NAME": "Users"}, "USAGE_TABLE_NAME", id="no-usage-table"),
+        pytest.param({"USAGE_TABLE_NAME": "Users-usage"}, "SOURCE_TABLE_NAME", id="no-source-table"),
+        pytest.param(
+            {"USAGE_TABLE_NAME": "Users-usage", "SOURCE_TABLE_NAME": "Users", "MERGE_GRACE_SECONDS": "-1"},
+            "MERGE_GRACE_SECONDS",
+            id="negative-grace",
+        ),
+    ],
+)
+def test_the_merge_needs_its_tables_and_a_sane_grace(env, variable):
+    with pytest.raises(SettingsError, match=variable):
+        merge_from_environ(env)

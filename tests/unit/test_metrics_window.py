@@ -101,7 +101,7 @@ def test_state_over_budget_sketches_its_largest_counters_first():
     users = {f"s{n}": _digests(f"{n}-", EXACT_LIMIT) for n in range(17)}
     users["small"] = _digests("small-", 10)
     state.add_users({"Users": TableAggregate(users=users)})
-    budget = 200_000
+    budget = 450_000
 
     encoded = state.to_lambda(budget)
 
