@@ -18,7 +18,6 @@ from replicator.adapters.writer import ReplicaWriter
 from replicator.cli import report
 from replicator.cli.backfill import Backfiller, BackfillState
 from replicator.cli.check import Checker, CheckOptions
-from replicator.cli.diff import Rules
 from replicator.cli.doctor.guard import GET_RECORDS_PER_SECOND_AS_THIRD_READER, check_readers
 from replicator.cli.doctor.readers import ALLOW_FLAG
 from replicator.cli.errors import ThirdReaderRefused, UsageError
@@ -30,6 +29,7 @@ from replicator.cli.repair import Repairer, verified
 from replicator.cli.results import CheckResult, KeyRepair, Status, Verdict
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableShape, describe, same_keys, ttl_attribute
+from replicator.core.compare import Rules
 from replicator.core.protocol import ReplicaTables
 from replicator.core.schema import default_state_table
 from replicator.handler import Replicator

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ddbstream.attributes import item_to_event
-from replicator.cli.diff import Difference, count_by_kind
 from replicator.cli.results import CheckResult, KeyRepair, MessageResult, Status
+from replicator.core.compare import Difference, count_by_kind
 
 SHOWN = 10
 

@@ -10,8 +10,9 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
-from replicator.cli.diff import Difference, MatchStats
+from replicator.cli.diff import MatchStats
 from replicator.cli.failure_message import BatchInfo
+from replicator.core.compare import Difference
 from replicator.core.repair import RepairOutcome
 
 
