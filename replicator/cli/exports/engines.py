@@ -1,0 +1,121 @@
+"""Where the Spark comparison runs: PySpark in this process, or a job run on EMR Serverless.
+
+Both run the same job file (``jobs/export_compare.py``) with the same arguments (:func:`job_argv`)
+and leave the same output: ``differences/`` and ``summary/`` as JSON lines, read back by
+:func:`read_output` from a local folder or an ``s3://`` prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from replicator.cli.errors import CliError, UsageError
+from replicator.cli.exports.options import S3Uri
+from replicator.cli.exports.results import JobSummary, parse_differences, parse_job_summary
+from replicator.core.compare import Difference, Rules
+
+DIFFERENCES, SUMMARY = "differences", "summary"
+
+
+class JobFailed(CliError):
+    """The Spark job did not finish, or left output the check cannot read."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    source: str
+    replica: str
+    output: str
+    rules: Rules
+    now: float
+
+
+def job_argv(request: JobRequest) -> list[str]:
+    """The job's command line (jobs/export_compare.py --help)."""
+    rules = request.rules
+    argv = [
+        "--source", request.source,
+        "--replica", request.replica,
+        "--output", request.output,
+        "--key-names", ",".join(rules.key_names),
+        "--now", f"{request.now:.3f}",
+    ]  # fmt: skip
+    if rules.excluded:
+        argv += ["--exclude", ",".join(sorted(rules.excluded))]
+    if rules.ignored:
+        argv += ["--ignore", ",".join(sorted(rules.ignored))]
+    if rules.ttl_attribute:
+        argv += ["--ttl-attribute", rules.ttl_attribute]
+    return argv
+
+
+class Engine(Protocol):
+    name: str
+
+    def run(self, request: JobRequest) -> None:
+        """Run the job to its end; raise JobFailed when it did not succeed."""
+
+
+@dataclass
+class LocalEngine:
+    """The job in this process on ``local[*]``: every core of this machine, no cluster."""
+
+    name: str = "local"
+    say: Callable[[str], None] = print
+
+    def run(self, request: JobRequest) -> None:
+        try:
+            from pyspark.sql import SparkSession  # noqa: PLC0415 - optional: only this engine needs it
+        except ImportError:
+            raise UsageError(
+                "the local engine needs PySpark and Java 17: pip install 'dynamodb-stream-replicator[spark]'"
+            ) from None
+        from jobs import export_compare  # noqa: PLC0415 - imports pyspark
+
+        spark = (
+            SparkSession.builder.master("local[*]")
+            .appName("ddb-export-check")
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
+        try:
+            self.say("comparing the exports on Spark (local[*])")
+            export_compare.main(job_argv(request), spark=spark)
+        finally:
+            spark.stop()
+
+
+def read_output(output: str, s3: Any) -> tuple[JobSummary, Iterator[Difference]]:
+    """The job's summary and its differences (streamed), from a folder or an ``s3://`` prefix."""
+    try:
+        summary = parse_job_summary(_lines(output, SUMMARY, s3))
+    except (OSError, ValueError) as exc:
+        raise JobFailed(f"the job left no readable summary under {output}: {exc}") from None
+    return summary, parse_differences(_lines(output, DIFFERENCES, s3))
+
+
+def _lines(output: str, part: str, s3: Any) -> Iterator[str]:
+    if output.startswith("s3://"):
+        uri = S3Uri.parse(output).join(part)
+        for key in _keys(s3, uri):
+            for raw in s3.get_object(Bucket=uri.bucket, Key=key)["Body"].iter_lines():
+                yield raw.decode("utf-8")
+        return
+    folder = Path(output) / part
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no {part}/ folder")
+    for path in sorted(folder.glob("part-*")):
+        with path.open(encoding="utf-8") as lines:
+            yield from lines
+
+
+def _keys(s3: Any, uri: S3Uri) -> list[str]:
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=uri.bucket, Prefix=f"{uri.prefix}/"):
+        keys += [
+            o["Key"] for o in page.get("Contents", []) if o["Key"].rsplit("/", 1)[-1].startswith("part-")
+        ]
+    return sorted(keys)
