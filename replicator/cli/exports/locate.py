@@ -26,8 +26,8 @@ from botocore.exceptions import ClientError
 from replicator.cli.errors import CliError, UsageError
 from replicator.cli.exports.options import ExportRef, RefKind, S3Uri
 from replicator.exports.layout import (
-    MANIFEST_FILES,
-    MANIFEST_SUMMARY,
+    FILES_NAME,
+    SUMMARY_NAME,
     ExportSummary,
     data_path,
     parse_manifest_files,
@@ -133,6 +133,11 @@ class Exports:
             self.sleep(self.poll_seconds)
 
     def _usable(self, arn: str, described: dict[str, Any]) -> ExportRoot:
+        if "/export/" not in arn:  # the layout names the folder by the ARN's export id
+            raise ExportProblem(
+                f"the endpoint described an export as {arn!r}, which is not an export ARN "
+                "(…:table/TABLE/export/ID); name the export's folder with --source-export/--replica-export"
+            )
         if described.get("ExportFormat", "DYNAMODB_JSON") != "DYNAMODB_JSON":
             raise ExportProblem(
                 f"the export {arn} is in {described['ExportFormat']}; the check reads DYNAMODB_JSON"
@@ -150,9 +155,9 @@ class Exports:
         return self._s3_root(S3Uri.parse(ref.value))
 
     def _s3_root(self, uri: S3Uri) -> ExportRoot:
-        if uri.prefix.endswith(MANIFEST_SUMMARY):
-            return ExportRoot(str(S3Uri(uri.bucket, uri.prefix[: -len(MANIFEST_SUMMARY)].strip("/"))))
-        if self._exists(uri.join(MANIFEST_SUMMARY)):
+        if uri.prefix.endswith(SUMMARY_NAME):
+            return ExportRoot(str(S3Uri(uri.bucket, uri.prefix[: -len(SUMMARY_NAME)].strip("/"))))
+        if self._exists(uri.join(SUMMARY_NAME)):
             return ExportRoot(str(uri))
         listed = self.s3.list_objects_v2(
             Bucket=uri.bucket, Prefix=f"{uri.join('AWSDynamoDB').prefix}/", Delimiter="/"
@@ -191,9 +196,9 @@ class Exports:
 
     def summary(self, root: ExportRoot) -> ExportSummary:
         try:
-            return parse_summary(self.read(root, MANIFEST_SUMMARY))
+            return parse_summary(self.read(root, SUMMARY_NAME))
         except ValueError as exc:
-            raise ExportProblem(f"{root}/{MANIFEST_SUMMARY}: {exc}") from None
+            raise ExportProblem(f"{root}/{SUMMARY_NAME}: {exc}") from None
 
     def fetch(self, root: ExportRoot, into: Path) -> ExportRoot:
         """A local copy of an S3 export (manifests and data files), for the local engine."""
@@ -201,9 +206,9 @@ class Exports:
         if uri is None:
             return root
         into.mkdir(parents=True, exist_ok=True)
-        for name in (MANIFEST_SUMMARY, MANIFEST_FILES):
+        for name in (SUMMARY_NAME, FILES_NAME):
             (into / name).write_text(self.read(root, name), encoding="utf-8")
-        files = parse_manifest_files((into / MANIFEST_FILES).read_text(encoding="utf-8"))
+        files = parse_manifest_files((into / FILES_NAME).read_text(encoding="utf-8"))
         copied = 0
         for number, data_file in enumerate(files, start=1):
             target = Path(data_path(str(into), data_file.data_file_key))
@@ -217,13 +222,13 @@ class Exports:
 
 
 def _local_root(folder: Path) -> Path:
-    if (folder / MANIFEST_SUMMARY).is_file():
+    if (folder / SUMMARY_NAME).is_file():
         return folder
-    found = sorted(p.parent for p in folder.glob(f"AWSDynamoDB/*/{MANIFEST_SUMMARY}"))
+    found = sorted(p.parent for p in folder.glob(f"AWSDynamoDB/*/{SUMMARY_NAME}"))
     if len(found) == 1:
         return found[0]
     raise UsageError(
-        f"{folder} holds no {MANIFEST_SUMMARY}"
+        f"{folder} holds no {SUMMARY_NAME}"
         + (f" and {len(found)} exports under AWSDynamoDB/: name one of them" if found else "")
     )
 
