@@ -1,0 +1,1 @@
+"""The export check (``check --from-exports``): requesting exports, running the comparison, the report."""
