@@ -61,7 +61,7 @@ def test_an_export_is_waited_for_and_found_where_aws_writes_it():
     # GIVEN an export in progress for two polls, then completed
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     described = {"ExportArn": ARN, "S3Bucket": BUCKET, "S3Prefix": "checks/run1"}
-    clock, said = Clock(), []
+    clock, said = Clock(), list[str]()
     with Stubber(dynamodb) as stub:
         for status in ("IN_PROGRESS", "IN_PROGRESS", "COMPLETED"):
             stub.add_response(

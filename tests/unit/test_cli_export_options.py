@@ -42,7 +42,7 @@ def test_requested_exports_take_a_time_and_the_margin():
 
 def test_the_emr_engine_reads_its_stack_outputs():
     opts = parse(
-        ["check", *TABLES, "--from-exports", "--export-to", "s3://exports-bucket/p",
+        ["check", *TABLES, "--from-exports", "--export-to", "s3://exports-bucket/exports/p",
          "--engine", "emr-serverless", "--emr-application-id", "00abc",
          "--emr-job-role-arn", "arn:aws:iam::123456789012:role/job"]
     )  # fmt: skip
@@ -98,9 +98,24 @@ FUTURE = str(time.time() + 3600)
         pytest.param(["--from-exports", "--export-to", "s3://"], "s3://BUCKET", id="bad-uri"),
         pytest.param(["--from-exports", "--source-export", "/no/such/folder"], "neither", id="no-folder"),
         pytest.param(
-            ["--from-exports", "--export-to", "s3://exports-bucket/p", "--engine", "emr-serverless"],
+            ["--from-exports", "--export-to", "s3://exports-bucket/exports/p", "--engine", "emr-serverless"],
             "--emr-application-id and --emr-job-role-arn",
             id="emr-without-application",
+        ),
+        pytest.param(
+            [
+                "--from-exports",
+                "--export-to",
+                "s3://exports-bucket/other",
+                "--engine",
+                "emr-serverless",
+                "--emr-application-id",
+                "a",
+                "--emr-job-role-arn",
+                "r",
+            ],
+            "the only prefix the export-check stack's job role reads",
+            id="emr-exports-outside-the-readable-prefix",
         ),
         pytest.param(
             ["--from-exports", "--export-to", "s3://exports-bucket/p", "--emr-application-id", "a"],

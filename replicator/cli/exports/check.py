@@ -27,10 +27,11 @@ from replicator.cli.check import Checker
 from replicator.cli.diff import MatchStats
 from replicator.cli.exports.engines import Engine, JobFailed, JobRequest, read_output
 from replicator.cli.exports.locate import ExportRoot, Exports
-from replicator.cli.exports.options import ExportOptions
+from replicator.cli.exports.options import ExportOptions, S3Uri
 from replicator.cli.exports.results import ExportFacts, ExportSide
 from replicator.cli.results import CheckResult
 from replicator.core.compare import Agreement, Difference
+from replicator.permissions import RESULTS_PREFIX
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +131,11 @@ class ExportChecker:
         emr = options.emr
         if emr is None:
             return str(work / f"result-{run}")
-        base = emr.output or options.export_to
-        assert base is not None  # the options require one of them for emr-serverless
-        return str(base.join("export-check", "results", run))
+        if emr.output is not None:
+            return str(emr.output.join(run))
+        assert options.export_to is not None  # the options require one of them for emr-serverless
+        # The stack's job role writes only under results/ (replicator.permissions).
+        return str(S3Uri(options.export_to.bucket, RESULTS_PREFIX).join(run))
 
     def _side(self, exports: Exports, root: ExportRoot, bytes_read: int) -> ExportSide:
         summary = exports.summary(root)

@@ -8,7 +8,7 @@ from typing import IO
 
 from replicator.cli.check import Checker
 from replicator.cli.exports.check import ExportChecker, Tables
-from replicator.cli.exports.engines import Engine, LocalEngine
+from replicator.cli.exports.engines import EmrEngine, Engine, LocalEngine
 from replicator.cli.exports.locate import Exports
 from replicator.cli.exports.options import Engine as EngineName
 from replicator.cli.exports.options import ExportOptions
@@ -57,7 +57,5 @@ def _emr(
     sleep: Callable[[float], None],
     clock: Callable[[], float],
 ) -> Engine:
-    from replicator.cli.exports.emr_engine import EmrEngine  # noqa: PLC0415 - only this engine needs it
-
     assert options.emr is not None  # the options require it for this engine
     return EmrEngine(options.emr, source.client("emr-serverless"), s3, say, sleep=sleep, clock=clock)

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from replicator.cli.errors import CliError, UsageError
-from replicator.cli.exports.options import S3Uri
+from replicator.cli.exports import emr
+from replicator.cli.exports.options import EmrOptions, S3Uri
 from replicator.cli.exports.results import JobSummary, parse_differences, parse_job_summary
 from replicator.core.compare import Difference, Rules
 
@@ -86,6 +87,52 @@ class LocalEngine:
             export_compare.main(job_argv(request), spark=spark)
         finally:
             spark.stop()
+
+
+@dataclass
+class EmrEngine:
+    """The job as a run of the export-check stack's EMR Serverless application.
+
+    The job's code is uploaded under the bucket's ``code/`` prefix (once per version of the code),
+    the run reads the exports with the application's job role and writes under ``results/``.
+    """
+
+    options: EmrOptions
+    client: Any
+    s3: Any
+    say: Callable[[str], None]
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    name: str = "emr-serverless"
+
+    def run(self, request: JobRequest) -> None:
+        output = S3Uri.parse(request.output)
+        code_at = self.options.code or S3Uri(output.bucket, emr.CODE_PREFIX)
+        job_file, packages = emr.job_sources()
+        code = emr.upload_job(self.s3, code_at.bucket, f"{code_at.prefix.strip('/')}/", job_file, packages)
+        run_id = emr.submit(
+            self.client,
+            self.options.application_id,
+            self.options.job_role_arn,
+            code,
+            job_argv(request),
+            name="export check",
+            python_archive=self.options.python_archive,
+        )
+        self.say(f"started EMR Serverless job run {run_id} on application {self.options.application_id}")
+        result = emr.wait(
+            self.client,
+            self.options.application_id,
+            run_id,
+            progress=self.say,
+            sleep=self.sleep,
+            clock=self.clock,
+            timeout_seconds=self.options.timeout_seconds,
+        )
+        self.say(
+            f"job run {run_id} succeeded in {result.execution_seconds:,} s: "
+            f"{result.vcpu_hours:,.2f} vCPU-hours, {result.memory_gb_hours:,.2f} GB-hours billed"
+        )
 
 
 def read_output(output: str, s3: Any) -> tuple[JobSummary, Iterator[Difference]]:

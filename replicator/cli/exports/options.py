@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from replicator.permissions import EXPORTS_PREFIX
+
 DEFAULT_MARGIN_SECONDS = 300.0
 """The replica is exported this long after the source: longer than the replication lag while the
 lag alarm is quiet (its threshold, ``alarmLagP99Ms``, is far below this), so every change the
@@ -316,6 +318,11 @@ def _emr(parser: argparse.ArgumentParser, args: argparse.Namespace) -> EmrOption
     ]
     if local:
         parser.error(f"--engine emr-serverless reads exports from S3; {local[0]} is a local folder")
+    if args.export_to is not None and not f"{args.export_to.prefix}/".startswith(EXPORTS_PREFIX):
+        parser.error(
+            f"--engine emr-serverless: request the exports under s3://{args.export_to.bucket}/{EXPORTS_PREFIX}"
+            "..., the only prefix the export-check stack's job role reads"
+        )
     if args.emr_output is None and args.export_to is None:
         parser.error(
             "--engine emr-serverless needs --emr-output S3URI (or --export-to, whose bucket it then uses)"
