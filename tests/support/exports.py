@@ -87,6 +87,11 @@ class SeededPair:
     def users(self, kind: Kind) -> set[str]:
         return {user for found, user in self.truth if found == kind.value}
 
+    def key(self, user: str) -> Raw:
+        """The primary key of a user's item (DynamoDB JSON), as a report would hold it."""
+        item = next(item for item in (*self.source, *self.replica) if _user(item) == user)
+        return {name: item[name] for name in KEY_NAMES}
+
     @property
     def matched(self) -> int:
         keys = {_user(item) for item in self.source} | {_user(item) for item in self.replica}

@@ -52,3 +52,10 @@ def test_items_spread_over_data_files_and_empty_ones_without_loss():
     files = spread(pair.source, files=4, empty=2, seed=1)
     assert len(files) == 6 and sum(1 for f in files if not f) == 2
     assert sorted(map(repr, (item for f in files for item in f))) == sorted(map(repr, pair.source))
+
+
+def test_a_seeded_users_key_is_its_items_primary_key():
+    pair = seeded_pair()
+    key = pair.key("extra-1")
+    assert set(key) == set(KEY_NAMES) and key["user_id"] == {"S": "extra-1"}
+    assert key["timestamp"]["N"].isdigit()
