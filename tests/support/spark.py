@@ -1,5 +1,6 @@
-"""One local SparkSession per test module: ``local[2]`` (the CI machine has 2 cores), few shuffle
-partitions (fixtures are small), no UI. A session takes 5-10 s to start, so a module shares one,
+"""One local SparkSession for the test run (shared by every Spark test module, and by the CLI's local
+engine, which uses an active session as it is): ``local[2]`` (the CI machine has 2 cores), few shuffle
+partitions (fixtures are small), no UI. A session takes 5-10 s to start, so the run shares one,
 and Spark tests sit in one xdist group (``@pytest.mark.xdist_group("spark")``) so that only one
 worker starts a JVM.
 """
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     # Imported here: the integration tier's conftest loads this module, and only Spark tests need a JVM.
     from pyspark.sql import SparkSession  # noqa: PLC0415

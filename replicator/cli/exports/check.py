@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ddbstream import key_id
+from jobs.export_interface import JobArgs
 from replicator.cli.check import Checker
 from replicator.cli.diff import MatchStats
-from replicator.cli.exports.engines import Engine, JobFailed, JobRequest, read_output
+from replicator.cli.exports.engines import Engine, JobFailed, read_output
 from replicator.cli.exports.locate import ExportRoot, Exports
 from replicator.cli.exports.options import ExportOptions, S3Uri
 from replicator.cli.exports.results import ExportFacts, ExportSide
@@ -65,8 +66,18 @@ class ExportChecker:
                 replica_root = self.replica.fetch(replica_root, work / "replica")
             output = self._output(options, work, now)
             job_started = time.monotonic()
+            rules = self.checker.rules
             self.engine.run(
-                JobRequest(source_root.location, replica_root.location, output, self.checker.rules, now)
+                JobArgs(
+                    source=source_root.location,
+                    replica=replica_root.location,
+                    output=output,
+                    key_names=rules.key_names,
+                    now=now,
+                    excluded=rules.excluded,
+                    ignored=rules.ignored,
+                    ttl_attribute=rules.ttl_attribute,
+                )
             )
             job_seconds = time.monotonic() - job_started
             summary, differences = read_output(output, self.source.s3)

@@ -1,22 +1,26 @@
 """Where the Spark comparison runs: PySpark in this process, or a job run on EMR Serverless.
 
-Both run the same job file (``jobs/export_compare.py``) with the same arguments (:func:`job_argv`)
+Both run the same job file (``jobs/export_compare.py``) with the same arguments
+(:class:`jobs.export_interface.JobArgs`)
 and leave the same output: ``differences/`` and ``summary/`` as JSON lines, read back by
 :func:`read_output` from a local folder or an ``s3://`` prefix.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from jobs.export_interface import JobArgs, JobSummary
 from replicator.cli.errors import CliError, UsageError
 from replicator.cli.exports import emr
 from replicator.cli.exports.options import EmrOptions, S3Uri
-from replicator.cli.exports.results import JobSummary, parse_differences, parse_job_summary
-from replicator.core.compare import Difference, Rules
+from replicator.cli.exports.results import parse_differences
+from replicator.core.compare import Difference
+from replicator.exports.errors import ExportFormatError
 
 DIFFERENCES, SUMMARY = "differences", "summary"
 
@@ -25,49 +29,25 @@ class JobFailed(CliError):
     """The Spark job did not finish, or left output the check cannot read."""
 
 
-@dataclass(frozen=True, slots=True)
-class JobRequest:
-    source: str
-    replica: str
-    output: str
-    rules: Rules
-    now: float
-
-
-def job_argv(request: JobRequest) -> list[str]:
-    """The job's command line (jobs/export_compare.py --help)."""
-    rules = request.rules
-    argv = [
-        "--source", request.source,
-        "--replica", request.replica,
-        "--output", request.output,
-        "--key-names", ",".join(rules.key_names),
-        "--now", f"{request.now:.3f}",
-    ]  # fmt: skip
-    if rules.excluded:
-        argv += ["--exclude", ",".join(sorted(rules.excluded))]
-    if rules.ignored:
-        argv += ["--ignore", ",".join(sorted(rules.ignored))]
-    if rules.ttl_attribute:
-        argv += ["--ttl-attribute", rules.ttl_attribute]
-    return argv
-
-
 class Engine(Protocol):
     name: str
 
-    def run(self, request: JobRequest) -> None:
+    def run(self, request: JobArgs) -> None:
         """Run the job to its end; raise JobFailed when it did not succeed."""
 
 
 @dataclass
 class LocalEngine:
-    """The job in this process on ``local[*]``: every core of this machine, no cluster."""
+    """The job in this process on ``local[*]``: every core of this machine, no cluster.
+
+    Spark's Python workers run this interpreter, which has this installation's packages; an active
+    session (a test's, a notebook's) is used as it is and left running.
+    """
 
     name: str = "local"
     say: Callable[[str], None] = print
 
-    def run(self, request: JobRequest) -> None:
+    def run(self, request: JobArgs) -> None:
         try:
             from pyspark.sql import SparkSession  # noqa: PLC0415 - optional: only this engine needs it
         except ImportError:
@@ -76,17 +56,24 @@ class LocalEngine:
             ) from None
         from jobs import export_compare  # noqa: PLC0415 - imports pyspark
 
-        spark = (
+        active = SparkSession.getActiveSession()
+        spark = active or (
             SparkSession.builder.master("local[*]")
             .appName("ddb-export-check")
+            .config("spark.pyspark.python", sys.executable)
+            .config("spark.executorEnv.PYTHONPATH", str(Path(export_compare.__file__).resolve().parents[1]))
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
         try:
-            self.say("comparing the exports on Spark (local[*])")
-            export_compare.main(job_argv(request), spark=spark)
+            self.say(f"comparing the exports on Spark ({spark.sparkContext.master})")
+            export_compare.run(spark, request)
+        except ExportFormatError as exc:
+            raise JobFailed(f"an export is malformed: {exc}") from None
         finally:
-            spark.stop()
+            if active is None:
+                spark.stop()
 
 
 @dataclass
@@ -105,7 +92,7 @@ class EmrEngine:
     clock: Callable[[], float]
     name: str = "emr-serverless"
 
-    def run(self, request: JobRequest) -> None:
+    def run(self, request: JobArgs) -> None:
         output = S3Uri.parse(request.output)
         code_at = self.options.code or S3Uri(output.bucket, emr.CODE_PREFIX)
         job_file, packages = emr.job_sources()
@@ -115,7 +102,7 @@ class EmrEngine:
             self.options.application_id,
             self.options.job_role_arn,
             code,
-            job_argv(request),
+            request.argv(),
             name="export check",
             python_archive=self.options.python_archive,
         )
@@ -138,9 +125,10 @@ class EmrEngine:
 def read_output(output: str, s3: Any) -> tuple[JobSummary, Iterator[Difference]]:
     """The job's summary and its differences (streamed), from a folder or an ``s3://`` prefix."""
     try:
-        summary = parse_job_summary(_lines(output, SUMMARY, s3))
-    except (OSError, ValueError) as exc:
-        raise JobFailed(f"the job left no readable summary under {output}: {exc}") from None
+        (line,) = [text for text in _lines(output, SUMMARY, s3) if text.strip()]
+        summary = JobSummary.from_json(line)
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise JobFailed(f"the job left no readable summary under {output} ({type(exc).__name__})") from None
     return summary, parse_differences(_lines(output, DIFFERENCES, s3))
 
 

@@ -1,4 +1,4 @@
-"""What the export check read and what it cost, as plain values; and the job's output, parsed. Pure.
+"""What the export check read and what it cost, as plain values; and the job's differences, parsed. Pure.
 
 Export pricing: $0.10 per GB of the table's size at the export time, which DynamoDB reports as
 ``billedSizeBytes`` (https://aws.amazon.com/dynamodb/pricing/on-demand/, "Export to Amazon S3").
@@ -45,38 +45,6 @@ class ExportFacts:
         if self.source.export_time is None or self.replica.export_time is None:
             return None
         return self.replica.export_time - self.source.export_time
-
-
-@dataclass(frozen=True, slots=True)
-class JobSummary:
-    """The Spark job's counts (its ``summary/`` output)."""
-
-    source_items: int
-    replica_items: int
-    matched: int
-    expired: int
-    differences: dict[str, int]
-    source_bytes: int
-    replica_bytes: int
-
-
-def parse_job_summary(lines: Iterable[str]) -> JobSummary:
-    rows = [json.loads(line) for line in lines if line.strip()]
-    if len(rows) != 1:
-        raise ValueError(f"the job's summary holds {len(rows)} rows, not 1")
-    row = rows[0]
-    try:
-        return JobSummary(
-            source_items=int(row["source_items"]),
-            replica_items=int(row["replica_items"]),
-            matched=int(row["matched"]),
-            expired=int(row["expired"]),
-            differences={str(k): int(v) for k, v in dict(row["differences"]).items()},
-            source_bytes=int(row["source_bytes"]),
-            replica_bytes=int(row["replica_bytes"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"the job's summary lacks or mangles {exc}") from None
 
 
 def parse_differences(lines: Iterable[str]) -> Iterator[Difference]:
