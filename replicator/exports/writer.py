@@ -14,7 +14,7 @@ import gzip
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ def _write_manifest(root: Path, name: str, text: str) -> None:
 
 def write_export(
     root: Path,
-    items_per_file: Sequence[Sequence[Mapping[str, Any]]],
+    items_per_file: Iterable[Sequence[Mapping[str, Any]]],
     *,
     table_arn: str,
     export_time: float,

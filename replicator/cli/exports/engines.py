@@ -8,6 +8,7 @@ and leave the same output: ``differences/`` and ``summary/`` as JSON lines, read
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -62,6 +63,8 @@ class LocalEngine:
             .appName("ddb-export-check")
             .config("spark.pyspark.python", sys.executable)
             .config("spark.executorEnv.PYTHONPATH", str(Path(export_compare.__file__).resolve().parents[1]))
+            # Few shuffle partitions on one machine: the default 200 are tasks of a few rows each.
+            .config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
