@@ -1,8 +1,9 @@
 """The export comparison job on a local Spark: exactly the seeded differences, the right counts,
 keys only in its output, and clear errors for exports it cannot read.
 
-One SparkSession for the module and one run of the job shared by most tests: a Spark run costs
-seconds, an assertion nothing.
+One run of the job is shared by most tests (a Spark run costs seconds, an assertion nothing). It is
+session-scoped, not module-scoped: xdist may hand this module's tests to a worker among others',
+and a module fixture would then be set up again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from pyspark.sql import SparkSession
 
 from jobs.export_compare import main, run
 from jobs.export_interface import JobArgs, JobSummary
@@ -32,6 +32,7 @@ from tests.support.exports import (
     seeded_pair,
     write_pair,
 )
+from tests.support.spark import local_session
 
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -57,18 +58,18 @@ def job_args(pair: SeededPair, exports: WrittenPair, output: Path) -> JobArgs:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[SeededPair, WrittenPair]:
     pair = seeded_pair()
     return pair, write_pair(tmp_path_factory.mktemp("exports"), pair)
 
 
-@pytest.fixture(scope="module")
-def compared(spark: SparkSession, exports, tmp_path_factory) -> Compared:
+@pytest.fixture(scope="session")
+def compared(exports, tmp_path_factory) -> Compared:
     """The job run once, told of the excluded, ignored and TTL attributes as the scan check would be."""
     pair, written = exports
     output = tmp_path_factory.mktemp("compared")
-    summary = run(spark, job_args(pair, written, output))
+    summary = run(local_session(), job_args(pair, written, output))
     return Compared(pair, written, output, summary)
 
 
