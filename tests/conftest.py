@@ -51,26 +51,9 @@ def tier_of(path: Path) -> str | None:
     return parts[0] if len(parts) > 1 and parts[0] in TIERS else None
 
 
-def _keep_xdist_groups(items: list[pytest.Item]) -> None:
-    """Make ``--dist loadgroup`` group again. pytest-xdist 3.8 names a test's group by setting
-    ``item._nodeid`` to ``<nodeid>@<group>``, which pytest 9.2 no longer reads (a node's id is now
-    ``item._id``): without this, every group (cdk, spark) is spread over all workers, and each
-    worker synthesises the CDK app and starts a JVM."""
-    try:
-        from _pytest.nodeid import NodeId  # noqa: PLC0415 (pytest >= 9.2 only)
-    except ImportError:  # an older pytest reads _nodeid itself
-        return
-    for item in items:
-        meant = getattr(item, "_nodeid", None)
-        if isinstance(meant, str) and meant != item.nodeid:
-            item._id = NodeId.parse(meant)
-
-
-@pytest.hookimpl(trylast=True)  # after xdist's own hook, which sets the group on the worker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         tier = tier_of(item.path)
         if tier is None:
             raise pytest.UsageError(f"{item.nodeid}: every test lives in one of tests/{{{','.join(TIERS)}}}/")
         item.add_marker(getattr(pytest.mark, tier))
-    _keep_xdist_groups(items)
