@@ -11,6 +11,7 @@ from __future__ import annotations
 from copy import deepcopy
 from pathlib import Path
 
+import boto3
 import pytest
 
 from ddbstream.attributes import item_from_event
@@ -136,3 +137,34 @@ def test_an_export_folder_without_a_manifest_is_a_clear_error(spark, regions, tm
         "--replica-export", str(tmp_path / "empty"), *FAST,
     )  # fmt: skip
     assert run.code == 2 and "holds no manifest-summary.json" in run.stderr, run.output
+
+
+def _upload(s3, bucket: str, folder: Path, prefix: str) -> str:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{path.relative_to(folder)}", Body=path.read_bytes())
+    return f"s3://{bucket}/{prefix}"
+
+
+def test_exports_in_s3_are_copied_for_the_local_engine_and_give_the_same_report(spark, regions, tmp_path):
+    # GIVEN the pair's exports in S3, where DynamoDB writes them (their folders named by s3:// URI)
+    pair = seeded_pair()
+    written = write_pair(tmp_path / "exports", pair)
+    load_into_tables(pair, regions.source, "Users", regions.replica, "Users")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="exports-bucket")
+    source = _upload(
+        s3, "exports-bucket", written.source, "exports/source/AWSDynamoDB/01800000000000-5a1e0001"
+    )
+    replica = _upload(s3, "exports-bucket", written.replica.parent.parent, "exports/replica")
+    # WHEN the check names them (the replica's by its prefix, which holds one export)
+    run = run_cli(
+        "check", "--from-exports", "--source-export", source, "--replica-export", replica,
+        "--work-dir", str(tmp_path / "work"), "--json", str(tmp_path / "report.json"), *RULES, *FAST,
+        clock=lambda: pair.now,
+    )  # fmt: skip
+    # THEN it copied them into --work-dir, compared them, and found the seeded differences
+    assert run.code == 1, run.output
+    assert _reported(run.document) == pair.truth
+    assert run.document["exports"]["replica"]["location"] == f"{replica}/AWSDynamoDB/01800000060000-5a1e0002"
+    assert "copied" in run.stderr and (tmp_path / "work" / "source" / "manifest-files.json").is_file()

@@ -61,6 +61,7 @@ class ExportChecker:
         source_root, replica_root = self._roots(tables, options, now)
         with tempfile.TemporaryDirectory(prefix="export-check-") as scratch:
             work = options.work_dir or Path(scratch)
+            named = (source_root, replica_root)  # the report names the exports, not a local copy
             if self.engine.name == "local":
                 source_root = self.source.fetch(source_root, work / "source")
                 replica_root = self.replica.fetch(replica_root, work / "replica")
@@ -83,8 +84,8 @@ class ExportChecker:
             summary, differences = read_output(output, self.source.s3)
             candidates = list(differences)
             facts = ExportFacts(
-                source=self._side(self.source, source_root, summary.source_bytes),
-                replica=self._side(self.replica, replica_root, summary.replica_bytes),
+                source=self._side(self.source, source_root, summary.source_bytes, named[0]),
+                replica=self._side(self.replica, replica_root, summary.replica_bytes, named[1]),
                 engine=self.engine.name,
                 job_seconds=job_seconds,
             )
@@ -148,11 +149,11 @@ class ExportChecker:
         # The stack's job role writes only under results/ (replicator.permissions).
         return str(S3Uri(options.export_to.bucket, RESULTS_PREFIX).join(run))
 
-    def _side(self, exports: Exports, root: ExportRoot, bytes_read: int) -> ExportSide:
+    def _side(self, exports: Exports, root: ExportRoot, bytes_read: int, named: ExportRoot) -> ExportSide:
         summary = exports.summary(root)
         return ExportSide(
-            location=root.location,
-            arn=root.arn or summary.export_arn,
+            location=named.location,
+            arn=named.arn or summary.export_arn,
             export_time=summary.export_time,
             items=summary.item_count,
             billed_bytes=summary.billed_size_bytes,
