@@ -8,6 +8,7 @@ both must report exactly the seeded differences.
 
 from __future__ import annotations
 
+import time
 from copy import deepcopy
 from pathlib import Path
 
@@ -15,11 +16,14 @@ import boto3
 import pytest
 
 from ddbstream.attributes import item_from_event
+from jobs import export_compare
+from jobs.export_interface import JobArgs
 from replicator.core.compare import Kind
 from tests.support.cli import FAST, run_cli
 from tests.support.exports import (
     EXCLUDED,
     IGNORED,
+    KEY_NAMES,
     SENTINEL,
     TTL_ATTRIBUTE,
     SeededPair,
@@ -168,3 +172,48 @@ def test_exports_in_s3_are_copied_for_the_local_engine_and_give_the_same_report(
     assert _reported(run.document) == pair.truth
     assert run.document["exports"]["replica"]["location"] == f"{replica}/AWSDynamoDB/01800000060000-5a1e0002"
     assert "copied" in run.stderr and (tmp_path / "work" / "source" / "manifest-files.json").is_file()
+
+
+def test_the_emr_serverless_engine_ships_the_job_runs_it_and_reads_its_results_from_s3(
+    spark, regions, tmp_path
+):
+    # GIVEN the pair's exports in the stack's bucket, under exports/, and an EMR Serverless application
+    pair = seeded_pair()
+    written = write_pair(tmp_path / "exports", pair)
+    load_into_tables(pair, regions.source, "Users", regions.replica, "Users")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="exports-bucket")
+    source = _upload(s3, "exports-bucket", written.source, "exports/s/AWSDynamoDB/01800000000000-5a1e0001")
+    replica = _upload(s3, "exports-bucket", written.replica, "exports/r/AWSDynamoDB/01800000060000-5a1e0002")
+    emr = boto3.client("emr-serverless", region_name="us-east-1")
+    application = emr.create_application(
+        name="export-check", releaseLabel="emr-7.9.0", type="SPARK", clientToken="check"
+    )
+    # AND the job's results where the run will write them: moto's job runs start in SUCCESS and run
+    # nothing, so the test runs the same job on the same exports (local copies) in EMR's place
+    run_name = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(pair.now))
+    output = f"s3://exports-bucket/results/check/{run_name}"
+    local = tmp_path / "emr-output"
+    export_compare.run(spark, JobArgs(str(written.source), str(written.replica), str(local), KEY_NAMES,
+                                      pair.now, EXCLUDED, IGNORED, TTL_ATTRIBUTE))  # fmt: skip
+    _upload(s3, "exports-bucket", local, f"results/check/{run_name}")
+    # WHEN the check runs on EMR Serverless
+    run = run_cli(
+        "check", "--from-exports", "--source-export", source, "--replica-export", replica,
+        "--engine", "emr-serverless", "--emr-application-id", application["applicationId"],
+        "--emr-job-role-arn", "arn:aws:iam::123456789012:role/export-check-job",
+        "--emr-output", "s3://exports-bucket/results/check", "--json", str(tmp_path / "report.json"),
+        *RULES, *FAST, clock=lambda: pair.now,
+    )  # fmt: skip
+    # THEN it reports the seeded differences, read back from S3 and confirmed on the live tables
+    assert run.code == 1, run.output
+    assert _reported(run.document) == pair.truth and run.document["exports"]["engine"] == "emr-serverless"
+    # AND the run it started is the job file with the job's own command line, its code under code/
+    (listed,) = emr.list_job_runs(applicationId=application["applicationId"])["jobRuns"]
+    driver = emr.get_job_run(applicationId=application["applicationId"], jobRunId=listed["id"])["jobRun"]
+    submit = driver["jobDriver"]["sparkSubmit"]
+    expected = JobArgs(f"{source}", replica, output, KEY_NAMES, pair.now, EXCLUDED, IGNORED, TTL_ATTRIBUTE)
+    assert submit["entryPointArguments"] == expected.argv()
+    assert submit["entryPoint"].startswith("s3://exports-bucket/code/")
+    assert submit["entryPoint"].endswith("/export_compare.py")
+    assert "started EMR Serverless job run" in run.stderr
