@@ -14,7 +14,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import check_throughput, cost, end_to_end, metrics_consumer, replication, saturated, sharded
+from bench import (
+    check_throughput,
+    cost,
+    end_to_end,
+    export_check,
+    metrics_consumer,
+    replication,
+    saturated,
+    sharded,
+)
 from bench.report import SECTIONS, render
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -29,6 +38,8 @@ BENCHMARKS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "check_throughput": check_throughput.run,
     "cost": cost.run,
     "sharded": sharded.run,
+    # Last: it starts a JVM (Spark), which stays until the process ends.
+    "export_check": export_check.run,
 }
 
 

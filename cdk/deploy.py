@@ -5,7 +5,8 @@
 The order matters: the replicator starts writing into the replica region as soon as its event
 source mapping exists, so the replica and state tables must be there first. Each stack is
 deployed with ``--exclusively`` in that order (rather than ``--all``) so that a replica in
-another account can be deployed with that account's credentials (``--replica-profile``).
+another account can be deployed with that account's credentials (``--replica-profile``). With
+``-c exportCheck=true`` the export-check stack follows, in the source account and region.
 
 ``--dry-run`` (``make deploy ARGS=--dry-run``) is a rehearsal that makes no AWS call: it prints
 the bootstrap and deploy commands, then synthesizes the app offline (``cdk synth``, which also
@@ -59,7 +60,7 @@ def plan(config: DeploymentConfig, account: str, options: Options) -> list[list[
     replica_account = config.replica_account or account
     replica_profile = options.replica_profile or options.profile
     commands: list[list[str]] = []
-    replica_stack, source_stack = stack_order(config)
+    replica_stack, *source_side = stack_order(config)
     if not options.skip_bootstrap:
         commands.append(
             [*CDK, "bootstrap", f"aws://{account}/{config.source_region}", *_profile(options.profile)]
@@ -72,7 +73,8 @@ def plan(config: DeploymentConfig, account: str, options: Options) -> list[list[
                 *_profile(replica_profile),
             ]
         )
-    for stack, profile in ((replica_stack, replica_profile), (source_stack, options.profile)):
+    stacks = [(replica_stack, replica_profile), *((stack, options.profile) for stack in source_side)]
+    for stack, profile in stacks:
         commands.append(
             [
                 *CDK,
@@ -95,9 +97,11 @@ def synth_command(options: Options, outdir: Path) -> list[str]:
     return [*CDK, "synth", "--quiet", "--output", str(outdir), *_context(options)]
 
 
-def stack_order(config: DeploymentConfig) -> tuple[str, str]:
-    """The stacks in the order :func:`plan` deploys them."""
-    return (config.replica_stack_name, config.source_stack_name)
+def stack_order(config: DeploymentConfig) -> tuple[str, ...]:
+    """The stacks in the order :func:`plan` deploys them: the replica's first, then the source
+    account's (the source stack, and the export-check stack when ``exportCheck`` is on)."""
+    optional = (config.export_check_stack_name,) if config.export_check else ()
+    return (config.replica_stack_name, config.source_stack_name, *optional)
 
 
 def _run(command: Sequence[str]) -> int:

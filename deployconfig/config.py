@@ -46,6 +46,12 @@ WRITES_IN_FLIGHT = Settings(replica_table="-", replica_region="-", state_table="
 """Writes in flight per invocation of the deployed replicator: the deployment sets no
 MAX_CONCURRENT_WRITES, so the replicator's default (what the sizing of the mapping assumes)."""
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEFAULT_EXPORT_RETENTION_DAYS = 7
+"""A week: long enough to re-run a comparison or read its results, short enough that full copies of
+the table do not pile up (each export is the table's whole size, at S3 storage prices)."""
+DEFAULT_EXPORT_MAX_VCPU = 200
+"""About 16 USD an hour at most on arm64 (docs/deployment.md, "The export check's stack"): enough to
+compare a billion items within the hour, little enough that a runaway job is not a disaster."""
 _KEY_TYPES = ("S", "N", "B")
 
 
@@ -114,6 +120,12 @@ class DeploymentConfig:
     tombstone_retention_hours: int
     alarm_iterator_age_ms: int
     alarm_lag_p99_ms: int
+    export_check: bool = False
+    """Deploy the optional export-check stack (bucket, EMR Serverless application, job role)."""
+    export_retention_days: int = DEFAULT_EXPORT_RETENTION_DAYS
+    """Days before the export bucket's lifecycle rule expires exports, results and job logs."""
+    export_max_vcpu: int = DEFAULT_EXPORT_MAX_VCPU
+    """The EMR Serverless application's ceiling of concurrent vCPUs (memory and disk follow it)."""
 
     @property
     def replica_ttl_attribute(self) -> str | None:
@@ -127,6 +139,16 @@ class DeploymentConfig:
     @property
     def replica_stack_name(self) -> str:
         return f"{self.table_name}-replication-replica"
+
+    @property
+    def export_check_stack_name(self) -> str:
+        """The optional stack of the export check (``exportCheck``), in the source region."""
+        return f"{self.table_name}-replication-export-check"
+
+    @property
+    def export_application_name(self) -> str:
+        """The EMR Serverless application that runs the export comparison job."""
+        return f"{self.table_name}-export-check"
 
     @property
     def replicator_function_name(self) -> str:
@@ -272,6 +294,8 @@ _NAME_LIMITS = (
     ("source_stack_name", 128),
     ("replica_stack_name", 128),
     ("alarm_topic_name", 256),
+    ("export_check_stack_name", 128),
+    ("export_application_name", 64),
 )
 
 
@@ -485,6 +509,12 @@ def from_context(get: Callable[[str], Any]) -> DeploymentConfig:
             ),
             alarm_iterator_age_ms=_integer(get, "alarmIteratorAgeMs", 60_000, 1_000, 86_400_000),
             alarm_lag_p99_ms=_integer(get, "alarmLagP99Ms", 5_000, 100, 86_400_000),
+            export_check=_flag(get, "exportCheck"),
+            export_retention_days=_integer(
+                get, "exportRetentionDays", DEFAULT_EXPORT_RETENTION_DAYS, 1, 3653
+            ),
+            # At least one 4-vCPU worker for the driver and one for an executor.
+            export_max_vcpu=_integer(get, "exportMaxVcpu", DEFAULT_EXPORT_MAX_VCPU, 8, 4000),
         )
     )
 

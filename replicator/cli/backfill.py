@@ -36,13 +36,13 @@ from ddbstream.attributes import item_from_event, item_to_event
 from ddbstream.errors import MalformedRecord
 from replicator.adapters.reconcile import Reconciler
 from replicator.adapters.retry import Backoff
-from replicator.cli.diff import Rules
 from replicator.cli.errors import CliError, StateFileProblem
 from replicator.cli.files import write_json
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.progress import Progress
 from replicator.cli.scan import Reader, TokenBucket, persist
 from replicator.core import version
+from replicator.core.compare import Rules
 from replicator.core.errors import ReplicatorError, RetryableError
 from replicator.core.repair import RepairOutcome, ReplicaState
 from replicator.core.view import replicated_view

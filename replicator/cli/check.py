@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ddbstream import key_id
-from replicator.cli.diff import Agreement, Difference, Matcher, Origin, Rules, compare, summarise
+from replicator.cli.diff import Matcher
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.progress import Progress
 from replicator.cli.results import CheckResult
 from replicator.cli.scan import Reader
+from replicator.core.compare import Agreement, Difference, Origin, Rules, compare, summarise
 from replicator.core.protocol import batches
 
 SAMPLE_SEGMENTS = 1000

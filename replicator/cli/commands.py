@@ -18,18 +18,20 @@ from replicator.adapters.writer import ReplicaWriter
 from replicator.cli import report
 from replicator.cli.backfill import Backfiller, BackfillState
 from replicator.cli.check import Checker, CheckOptions
-from replicator.cli.diff import Rules
 from replicator.cli.doctor.guard import GET_RECORDS_PER_SECOND_AS_THIRD_READER, check_readers
 from replicator.cli.doctor.readers import ALLOW_FLAG
 from replicator.cli.errors import ThirdReaderRefused, UsageError
+from replicator.cli.exports.command import run_export_check
 from replicator.cli.files import write_json
 from replicator.cli.options import Options, writable_file
 from replicator.cli.progress import Progress
 from replicator.cli.redrive import Redriver, queue_region
 from replicator.cli.repair import Repairer, verified
+from replicator.cli.report_input import load_differences
 from replicator.cli.results import CheckResult, KeyRepair, Status, Verdict
 from replicator.cli.scan import Reader, TokenBucket
 from replicator.cli.sides import Side, TableShape, describe, same_keys, ttl_attribute
+from replicator.core.compare import Difference, Rules
 from replicator.core.protocol import ReplicaTables
 from replicator.core.schema import default_state_table
 from replicator.handler import Replicator
@@ -140,10 +142,28 @@ def _checker(w: Wiring, options: CheckOptions) -> Checker:
     )
 
 
-def _check_and_repair_all(w: Wiring, options: CheckOptions) -> tuple[CheckResult, list[KeyRepair]]:
-    """Check, repair every confirmed difference, then read the repaired keys again to verify them."""
+def _run_check(w: Wiring, options: CheckOptions) -> tuple[CheckResult, Checker]:
+    """The scan check, or with --from-exports the export check; the checker, for re-reads."""
     checker = _checker(w, options)
-    result = checker.run(options)
+    exports = w.opts.exports
+    if exports is None:
+        return checker.run(options), checker
+    result = run_export_check(
+        w.source,
+        w.replica,
+        checker,
+        exports,
+        grace_seconds=options.grace_seconds,
+        workers=options.segments,
+        stderr=w.rt.stderr,
+        sleep=w.rt.sleep,
+        clock=w.rt.clock,
+    )
+    return result, checker
+
+
+def _repair_and_verify(w: Wiring, checker: Checker, differences: list[Difference]) -> list[KeyRepair]:
+    """Repair each difference, then read the repaired keys again to verify them."""
     repairer = Repairer(
         Reconciler(w.writer),
         w.reader("source"),
@@ -153,10 +173,17 @@ def _check_and_repair_all(w: Wiring, options: CheckOptions) -> tuple[CheckResult
         retry_seconds=w.opts.retry_seconds,
         sleep=w.rt.sleep,
     )
-    repairs = repairer.repair_all(result.differences, workers=options.segments)
+    opts = w.opts
+    repairs = repairer.repair_all(differences, workers=opts.segments)
     repaired = [r.difference for r in repairs if r.status is Status.REPAIRED]
-    verdicts = checker.confirm(repaired, options.grace_seconds, workers=options.segments)
-    return result, verified(repairs, verdicts)
+    verdicts = checker.confirm(repaired, opts.grace_seconds, workers=opts.segments)
+    return verified(repairs, verdicts)
+
+
+def _check_and_repair_all(w: Wiring, options: CheckOptions) -> tuple[CheckResult, list[KeyRepair]]:
+    """Check, repair every confirmed difference, then read the repaired keys again to verify them."""
+    result, checker = _run_check(w, options)
+    return result, _repair_and_verify(w, checker, result.differences)
 
 
 def deliver_report(rt: Runtime, path: Path | None, document: Any) -> None:
@@ -178,8 +205,7 @@ def check(opts: Options, rt: Runtime) -> int:
     w = Wiring(opts, rt)
     if opts.repair:
         return _check_and_repair(w, opts)
-    options = check_options(opts)
-    result = _checker(w, options).run(options)
+    result, _ = _run_check(w, check_options(opts))
     rt.say(report.check_summary(result))
     deliver_report(rt, opts.json_path, report.check_document(result))
     return OK if result.consistent else DIFFERENCES
@@ -195,7 +221,17 @@ def _check_and_repair(w: Wiring, opts: Options) -> int:
 
 
 def repair(opts: Options, rt: Runtime) -> int:
-    return _check_and_repair(Wiring(opts, rt), opts)
+    w = Wiring(opts, rt)
+    if opts.from_report is None:
+        return _check_and_repair(w, opts)
+    _warn_if_failures_pending(w, opts.failure_queue)
+    differences = load_differences(opts.from_report, w.shape.key_names)
+    rt.say([f"Repairing the {len(differences):,} key(s) of {str(opts.from_report)!r} (no scan)."])
+    repairs = _repair_and_verify(w, _checker(w, check_options(opts)), differences)
+    rt.say(report.repair_summary(repairs))
+    document = {"fromReport": str(opts.from_report), "repairs": report.repair_document(repairs)}
+    deliver_report(rt, opts.json_path, document)
+    return OK if all(r.status is Status.REPAIRED for r in repairs) else DIFFERENCES
 
 
 def _warn_if_failures_pending(w: Wiring, queue: str | None) -> None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from ddbstream.names import is_endpoint_url, is_region, is_role_arn, is_table_name
+from replicator.cli.exports import options as export_options
+from replicator.cli.exports.options import ExportOptions
 from replicator.core.policy import TTL_POLICY_CHOICES, TtlPolicy
 from replicator.core.schema import (
     DEFAULT_TOMBSTONE_RETENTION_HOURS,
@@ -186,6 +189,9 @@ class Options:
     ttl_deletes: TtlPolicy = TtlPolicy.REPLICATE
     repair_aged_out: bool = True
     allow_third_reader: bool = False
+    # check --from-exports (replicator.cli.exports.options), repair --from-report
+    exports: ExportOptions | None = None
+    from_report: Path | None = None
     # doctor
     function: str | None = None
     deep: bool = False
@@ -321,6 +327,15 @@ def writable_file(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"cannot write into the folder of {text!r}: permission denied")
     if path.exists() and not os.access(path, os.W_OK):
         raise argparse.ArgumentTypeError(f"cannot overwrite {text!r}: permission denied")
+    return path
+
+
+def readable_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file that exists")
+    if not os.access(path, os.R_OK):
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: permission denied")
     return path
 
 
@@ -477,10 +492,18 @@ def _check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--repair", action="store_true", help="repair the confirmed differences (as `repair`)"
     )
+    export_options.add_options(parser)
 
 
 def _repair_options(parser: argparse.ArgumentParser) -> None:
     _comparing(parser)
+    parser.add_argument(
+        "--from-report",
+        type=readable_file,
+        metavar="PATH",
+        help="repair the keys of a check's --json report (from a scan or an export check) instead of "
+        "checking the whole table first",
+    )
     _failure_queue(parser.add_argument, "warn when this failure queue still holds messages")
 
 
@@ -645,4 +668,6 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     given["source"], given["replica"] = _side(args, "source"), _side(args, "replica")
     given["exclude_attributes"] = frozenset(args.exclude_attributes)
     given["ignore_attributes"] = frozenset(given.get("ignore_attributes", ()))
+    if args.command == "check":
+        given["exports"] = export_options.parse_options(parser, args, time.time())
     return Options(**given)

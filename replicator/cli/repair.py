@@ -25,11 +25,11 @@ from typing import TypeVar
 from ddbstream import Item
 from replicator.adapters.reconcile import Reconciler
 from replicator.adapters.retry import Backoff
-from replicator.cli.diff import Agreement, Difference, Kind, Rules
 from replicator.cli.errors import CliError
 from replicator.cli.parallel import check_stop, run_all
 from replicator.cli.results import KeyRepair, Status
 from replicator.cli.scan import Reader, persist
+from replicator.core.compare import Agreement, Difference, Kind, Rules
 from replicator.core.errors import MetadataCollision, ReplicatorError, RetryableError
 from replicator.core.repair import RepairOutcome, repair_version
 from replicator.core.view import replicated_view

@@ -8,12 +8,14 @@ attributes, never their values.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ddbstream.attributes import item_to_event
-from replicator.cli.diff import Difference, count_by_kind
+from replicator.cli.exports.results import EXPORT_USD_PER_GB, ExportFacts, ExportSide
 from replicator.cli.results import CheckResult, KeyRepair, MessageResult, Status
+from replicator.core.compare import Difference, count_by_kind
 
 SHOWN = 10
 
@@ -47,14 +49,61 @@ def check_document(result: CheckResult) -> dict[str, Any]:
         "throttledRetries": result.throttled,
         "seconds": round(result.seconds, 3),
         "differences": [difference_entry(d) for d in result.differences],
+        **({"exports": exports_entry(result.exports)} if result.exports is not None else {}),
     }
+
+
+def _export_side(side: ExportSide) -> dict[str, Any]:
+    return {
+        "location": side.location,
+        "exportArn": side.arn,
+        "exportTime": _iso(side.export_time),
+        "items": side.items,
+        "billedSizeBytes": side.billed_bytes,
+        "bytesRead": side.bytes_read,
+    }
+
+
+def exports_entry(facts: ExportFacts) -> dict[str, Any]:
+    return {
+        "engine": facts.engine,
+        "source": _export_side(facts.source),
+        "replica": _export_side(facts.replica),
+        "marginSeconds": facts.margin_seconds,
+        "jobSeconds": round(facts.job_seconds, 3),
+        "exportCostUsd": round(facts.cost_usd, 4),
+    }
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e9:,.2f} GB" if count >= 1e8 else f"{count / 1e6:,.2f} MB"
+
+
+def exports_summary(facts: ExportFacts) -> list[str]:
+    s, r = facts.source, facts.replica
+    margin = "" if facts.margin_seconds is None else f", {facts.margin_seconds:,.0f} s later"
+    return [
+        f"  exports: source as of {_iso(s.export_time)} ({s.items:,} items), replica as of "
+        f"{_iso(r.export_time)}{margin} ({r.items:,} items); "
+        f"Spark ({facts.engine}) {facts.job_seconds:,.1f} s.",
+        f"  read from the exports: {_size(s.bytes_read + r.bytes_read)} (source {_size(s.bytes_read)}, "
+        f"replica {_size(r.bytes_read)}); export cost ${facts.cost_usd:,.2f} "
+        f"(${EXPORT_USD_PER_GB:.2f} per GB of the tables' billed size, "
+        f"{_size(s.billed_bytes + r.billed_bytes)}).",
+    ]
 
 
 def check_summary(result: CheckResult) -> list[str]:
     stats = result.stats
     counts = count_by_kind(result.differences)
     scope = (
-        f"sample of {result.scanned_segments}/{result.total_segments} segments"
+        "from exports"
+        if result.exports is not None
+        else f"sample of {result.scanned_segments}/{result.total_segments} segments"
         if result.sample is not None
         else f"{result.total_segments} segment(s)"
     )
@@ -65,6 +114,7 @@ def check_summary(result: CheckResult) -> list[str]:
         f"candidates {result.candidates:,}, of which {result.settled:,} agreed when read again.",
         f"  read units: source {result.source_units:,.1f}, replica {result.replica_units:,.1f}; "
         f"throttled requests retried: {result.throttled:,}.",
+        *(exports_summary(result.exports) if result.exports is not None else []),
     ]
     if result.consistent:
         lines.append("CONSISTENT: no differences.")

@@ -10,8 +10,10 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
-from replicator.cli.diff import Difference, MatchStats
+from replicator.cli.diff import MatchStats
+from replicator.cli.exports.results import ExportFacts
 from replicator.cli.failure_message import BatchInfo
+from replicator.core.compare import Difference
 from replicator.core.repair import RepairOutcome
 
 
@@ -29,6 +31,8 @@ class CheckResult:
     replica_units: float
     throttled: int
     sample: float | None = None
+    exports: ExportFacts | None = None
+    """Set by the export check: what it read and what the exports cost."""
 
     @property
     def consistent(self) -> bool:

@@ -78,3 +78,25 @@ def test_the_rehearsal_of_a_redeploy_after_destroy_creates_no_kept_table(
     assert tables == ["Users-usage"]
     types = {words[0] for lines in rehearsal.values() for words in lines}
     assert "AWS::Lambda::EventSourceMapping" in types
+
+
+def test_the_rehearsal_with_the_export_check_deploys_it_third_and_keeps_its_bucket(
+    cdk_all_options: Synthesized,
+):
+    # GIVEN every option, the export check among them
+    rehearsal = _rehearsal(cdk_all_options)
+    # THEN its stack comes after both table stacks, in the source account and region
+    headers = list(rehearsal)
+    assert headers[2].startswith(
+        "stack Users-replication-export-check in aws://111111111111/us-east-1, deployed 3rd:"
+    )
+    # AND the rehearsal says the bucket outlives the stack, and the application and role do not
+    lines = rehearsal[headers[2]]
+    kept = {words[0]: " ".join(words[3:]) for words in lines}
+    assert kept == {
+        "AWS::EMRServerless::Application": "",
+        "AWS::IAM::Policy": "",
+        "AWS::IAM::Role": "",
+        "AWS::S3::Bucket": "(kept when the stack is deleted)",
+        "AWS::S3::BucketPolicy": "",
+    }

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = {"ddbstream", "telemetry", "deployconfig", "replicator", "metrics", "localrun"}
+SHIPPED = {"ddbstream", "telemetry", "deployconfig", "replicator", "metrics", "localrun", "jobs"}
 # Not part of the source: copying them would be slow (node_modules) or could leak stale build
 # output (setuptools packs whatever an earlier build left in build/lib).
 NOT_SOURCE = shutil.ignore_patterns(
@@ -125,6 +125,9 @@ def test_the_wheel_holds_the_shipped_packages_and_both_installs_work(tmp_path):
     assert no_extra.returncode == 2
     assert "dynamodb-stream-replicator[local]" in no_extra.stderr
     assert "Traceback" not in no_extra.stderr
+    # AND the export job's arguments and summary, which the CLI uses to submit it, need no pyspark
+    interface = run(python, "-c", "import jobs.export_interface, sys; print('pyspark' in sys.modules)")
+    assert (interface.returncode, interface.stdout.strip()) == (0, "False"), interface.stderr
 
     # GIVEN the `local` extra added to the same virtualenv
     _install(python, f"{wheel}[local]")

@@ -24,7 +24,8 @@ from cdk.rehearsal import AssemblyStack, read_assembly
 from deployconfig.config import CDK_JSON, DeploymentConfig
 
 # Every optional feature at once: customer-managed keys, an alarm e-mail, a replica in another
-# account reached through a role. Bundling is skipped for it (the default synth proves bundling).
+# account reached through a role, the export-check stack (with its limits away from their
+# defaults). Bundling is skipped for it (the default synth proves bundling).
 ALL_OPTIONS: dict[str, Any] = {
     "account": "111111111111",
     "customerManagedKey": True,
@@ -33,6 +34,9 @@ ALL_OPTIONS: dict[str, Any] = {
     "parallelizationFactor": 4,
     "batchSize": 250,
     "batchingWindowSeconds": 2,
+    "exportCheck": True,
+    "exportRetentionDays": 3,
+    "exportMaxVcpu": 64,
     "aws:cdk:bundling-stacks": [],
 }
 IMPORTED_TABLE: dict[str, Any] = {
@@ -64,13 +68,15 @@ FAR_REPLICA_EXPIRE: dict[str, Any] = {
 
 @dataclass
 class Synthesized:
-    """One synthesized app: its configuration, both templates and the cloud assembly directory."""
+    """One synthesized app: its configuration, its templates and the cloud assembly directory."""
 
     config: DeploymentConfig
     deployment: Deployment
     source: Template
     replica: Template
     outdir: Path
+    export_check: Template | None = None
+    """The optional export-check stack's template (``exportCheck=true``)."""
 
     def stacks(self) -> dict[str, AssemblyStack]:
         """Every stack in the assembly (read as the deploy rehearsal reads it): file name -> stack."""
@@ -104,6 +110,7 @@ def synthesize(outdir: Path, overrides: dict[str, Any] | None = None) -> Synthes
         source=Template.from_stack(deployment.source),
         replica=Template.from_stack(deployment.replica),
         outdir=outdir,
+        export_check=Template.from_stack(deployment.export_check) if deployment.export_check else None,
     )
 
 

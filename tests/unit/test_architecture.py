@@ -38,13 +38,16 @@ def offenders(package: str, forbidden: tuple[str, ...]) -> list[str]:
 AWS_LIBRARIES = ("boto3", "botocore", "aws_embedded_metrics")
 
 
-def libraries_loaded(imports: str) -> set[str]:
-    """Which of :data:`AWS_LIBRARIES` a fresh interpreter has loaded after running ``imports``."""
+SPARK = ("pyspark", "py4j")
+
+
+def libraries_loaded(imports: str, watched: tuple[str, ...] = AWS_LIBRARIES) -> set[str]:
+    """Which of ``watched`` a fresh interpreter has loaded after running ``imports``."""
     code = f"import sys\n{imports}\nprint(' '.join(k.split('.')[0] for k in sys.modules))\n"
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
-    return set(loaded.stdout.split()) & set(AWS_LIBRARIES)
+    return set(loaded.stdout.split()) & set(watched)
 
 
 def test_the_replicators_core_never_loads_an_aws_library():
@@ -70,6 +73,33 @@ def test_the_doctors_rules_and_report_are_pure_and_load_no_aws_library():
     loaded = libraries_loaded("import replicator.cli.doctor.checks, replicator.cli.doctor.report")
     # THEN no AWS library was loaded: the rules take views, only the gathering module calls AWS
     assert loaded == set()
+
+
+def test_the_export_format_loads_no_aws_library_and_no_spark():
+    # GIVEN the export layout and writer, imported in a fresh interpreter
+    loaded = libraries_loaded(
+        "import replicator.exports.layout, replicator.exports.writer", (*AWS_LIBRARIES, *SPARK)
+    )
+    # THEN no AWS library and no pyspark was loaded: the Spark job and the CLI both read exports with it
+    assert loaded == set()
+    assert offenders("replicator.exports", (*AWS_LIBRARIES, "mypy_boto3_dynamodb", *SPARK)) == []
+
+
+def test_jobs_import_only_the_shared_rules_and_pyspark():
+    # GIVEN every module of the distributed jobs
+    allowed = ("jobs", "ddbstream", "replicator.core", "replicator.exports", *SPARK)
+    # THEN each imports the standard library, the shared item rules and pyspark, nothing else
+    outside = sorted(
+        f"{module} imports {name}"
+        for module, names in imported_modules("jobs").items()
+        for name in names
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and not any(name == a or name.startswith(f"{a}.") for a in allowed)
+    )
+    assert outside == []
+    # AND running the job loads no AWS SDK (Spark reads S3 itself); its interface loads no Spark
+    assert libraries_loaded("import jobs.export_compare") & {"boto3", "botocore"} == set()
+    assert libraries_loaded("import jobs.export_interface", (*AWS_LIBRARIES, *SPARK)) == set()
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,28 @@ def test_a_replica_in_another_account_uses_its_own_profile_and_account():
     assert bootstrap_source[-2:] == deploy_source[-2:] == ["--profile", "source"]
 
 
+def test_with_the_export_check_its_stack_is_deployed_last_in_the_source_account():
+    # GIVEN the optional export-check stack, and a replica in another account
+    config = load(
+        {
+            "account": "111111111111",
+            "replicaRoleArn": "arn:aws:iam::222222222222:role/Writer",
+            "exportCheck": "true",
+        }
+    )
+    options = Options(context=("exportCheck=true",), profile="source", replica_profile="replica")
+    # WHEN the deployment is planned
+    commands = plan(config, "111111111111", options)
+    # THEN it follows both table stacks, with the source account's profile and the same context
+    deploys = [(command[3], command[-1]) for command in commands if command[2] == "deploy"]
+    assert deploys == [
+        ("Users-replication-replica", "replica"),
+        ("Users-replication-source", "source"),
+        ("Users-replication-export-check", "source"),
+    ]
+    assert commands[-1][commands[-1].index("-c") + 1] == "exportCheck=true"
+
+
 def write_assembly(outdir: Path, stacks: dict[str, tuple[str, dict[str, Any]]]) -> None:
     """A cloud assembly as `cdk synth` writes it: manifest.json plus one template per stack."""
     outdir.mkdir(parents=True, exist_ok=True)

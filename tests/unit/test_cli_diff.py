@@ -9,16 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbstream.values import canonical_item, fingerprint
-from replicator.cli.diff import (
-    Agreement,
-    Difference,
-    Kind,
-    Matcher,
-    Origin,
-    Rules,
-    compare,
-    summarise,
-)
+from replicator.cli.diff import Matcher
+from replicator.core.compare import Agreement, Difference, Kind, Origin, Rules, compare, summarise
 from tests.support.events import key
 
 RULES = Rules(

@@ -23,6 +23,18 @@ def test_names_are_derived_deterministically_from_the_table():
     assert config.replica_account is None  # same account as the source, whatever it is
 
 
+def test_the_export_check_is_off_by_default_and_named_after_the_table():
+    # GIVEN the repository's cdk.json
+    config = load()
+    # THEN the optional stack is off, with a week's retention and a 200-vCPU ceiling
+    assert (config.export_check, config.export_retention_days, config.export_max_vcpu) == (False, 7, 200)
+    # AND switched on, its stack and application carry the table's name
+    config = load({"exportCheck": "true", "exportRetentionDays": "3", "exportMaxVcpu": 64})
+    assert (config.export_check, config.export_retention_days, config.export_max_vcpu) == (True, 3, 64)
+    assert config.export_check_stack_name == "Users-replication-export-check"
+    assert config.export_application_name == "Users-export-check"
+
+
 def test_a_replica_role_names_the_replica_account_role_and_path():
     config = load(
         {"account": "111111111111", "replicaRoleArn": "arn:aws:iam::222222222222:role/ops/team/Writer"}
@@ -69,6 +81,12 @@ def test_dashboard_context_fills_the_templates_from_the_configuration():
             id="attached-state-name-differs",
         ),
         pytest.param({"alarmEmail": "not-an-address"}, "e-mail", id="bad-email"),
+        pytest.param({"exportCheck": "yes"}, "'exportCheck' must be true or false", id="bad-export-flag"),
+        pytest.param(
+            {"exportRetentionDays": 0}, "'exportRetentionDays' must be between 1 and", id="no-retention"
+        ),
+        pytest.param({"exportMaxVcpu": "many"}, "'exportMaxVcpu' must be an integer", id="bad-vcpu"),
+        pytest.param({"exportMaxVcpu": 4}, "'exportMaxVcpu' must be between 8 and", id="too-few-vcpu"),
         pytest.param({"existingTableKeyArn": "alias/mine"}, "KMS key ARN", id="bad-key-arn"),
         pytest.param(
             {"ttlDeletes": "expire", "ttlAttribute": ""}, "'expire' needs 'ttlAttribute'", id="expire-no-ttl"

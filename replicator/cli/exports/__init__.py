@@ -1,0 +1,1 @@
+"""The export check (``check --from-exports``) and its engines: local PySpark, EMR Serverless."""
