@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from replicator.cli.errors import CliError
+from replicator.cli.exports.s3 import object_exists
 from replicator.permissions import CODE_PREFIX
 
 if TYPE_CHECKING:
@@ -73,7 +74,6 @@ JOB_MODULE = "jobs.export_compare"
 # A zip entry's time is part of its bytes: a fixed one makes the archive (and so its key) a
 # function of the code alone. 1980-01-01 is the earliest time a zip can hold.
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 
 # Polling: EMR Serverless takes tens of seconds to start a run and minutes to finish one; a
 # growing interval answers a quick run quickly and costs a long one few GetJobRun calls.
@@ -176,19 +176,9 @@ def package_zip(packages: Sequence[Path]) -> bytes:
     return buffer.getvalue()
 
 
-def _exists(s3_client: S3Client, bucket: str, key: str) -> bool:
-    try:
-        s3_client.head_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
-            return False
-        raise
-    return True
-
-
 def _put_once(s3_client: S3Client, bucket: str, key: str, body: bytes, content_type: str) -> None:
     # The key names the content: an object already there holds these bytes.
-    if not _exists(s3_client, bucket, key):
+    if not object_exists(s3_client, bucket, key):
         s3_client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
 
 

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from replicator.cli.errors import CliError, UsageError
 from replicator.cli.exports.options import ExportRef, RefKind, S3Uri
+from replicator.cli.exports.s3 import object_exists
 from replicator.exports.layout import (
     FILES_NAME,
     SUMMARY_NAME,
@@ -157,7 +158,8 @@ class Exports:
     def _s3_root(self, uri: S3Uri) -> ExportRoot:
         if uri.prefix.endswith(SUMMARY_NAME):
             return ExportRoot(str(S3Uri(uri.bucket, uri.prefix[: -len(SUMMARY_NAME)].strip("/"))))
-        if self._exists(uri.join(SUMMARY_NAME)):
+        manifest = uri.join(SUMMARY_NAME)
+        if object_exists(self.s3, manifest.bucket, manifest.prefix):
             return ExportRoot(str(uri))
         listed = self.s3.list_objects_v2(
             Bucket=uri.bucket, Prefix=f"{uri.join('AWSDynamoDB').prefix}/", Delimiter="/"
@@ -169,15 +171,6 @@ class Exports:
             f"{uri} holds no manifest-summary.json"
             + (f" and {len(found)} exports under AWSDynamoDB/: name one of them" if found else "")
         )
-
-    def _exists(self, uri: S3Uri) -> bool:
-        try:
-            self.s3.head_object(Bucket=uri.bucket, Key=uri.prefix)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
 
     # -- reading --------------------------------------------------------------------------------
 
