@@ -5,6 +5,7 @@ NOTES.md), each checking the exact request."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import boto3
 import pytest
@@ -30,6 +31,18 @@ class Clock:
         self.now += seconds
 
 
+class MotoClock(Clock):
+    """moto finishes an export in a thread of its own: each poll's pause lets it run a little (real
+    time), and the check's deadline (fake time) is far enough that only moto's finishing ends the wait."""
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        time.sleep(0.01)
+
+
+MOTO_TIMEOUT = 10**7  # fake seconds: a million polls
+
+
 def _exports(dynamodb, s3, said: list[str], clock: Clock | None = None) -> Exports:
     clock = clock or Clock()
     return Exports(dynamodb, s3, said.append, sleep=clock.sleep, clock=clock, poll_seconds=30)
@@ -49,11 +62,11 @@ def test_a_failed_export_names_its_failure(regions):
     # GIVEN an export requested into a bucket that does not exist (moto fails it, as AWS would)
     s3 = boto3.client("s3", region_name="us-east-1")
     said: list[str] = []
-    exports = _exports(regions.source, s3, said)
+    exports = _exports(regions.source, s3, said, MotoClock())
     arn = exports.request("Users", dt.datetime.now(dt.UTC).timestamp() - 60, S3Uri("no-such-bucket", "x"))
     # WHEN the check waits for it, THEN it stops with DynamoDB's failure code
     with pytest.raises(ExportProblem, match="failed: S3NoSuchBucket"):
-        exports.completed(arn, timeout_seconds=600)
+        exports.completed(arn, timeout_seconds=MOTO_TIMEOUT)
     assert said and "requested an export of Users" in said[0]
 
 
@@ -127,7 +140,7 @@ def test_moto_describes_a_requested_export_with_a_malformed_arn_and_the_check_sa
     # moto 5 names exports ".../table/<table ARN>/import/<id>" (NOTES.md): no folder can be derived
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
-    exports = _exports(regions.source, s3, [])
+    exports = _exports(regions.source, s3, [], MotoClock())
     arn = exports.request("Users", dt.datetime.now(dt.UTC).timestamp() - 60, S3Uri(BUCKET, "checks"))
     with pytest.raises(ExportProblem, match="not an export ARN"):
-        exports.completed(arn, timeout_seconds=600)
+        exports.completed(arn, timeout_seconds=MOTO_TIMEOUT)
