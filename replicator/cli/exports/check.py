@@ -26,9 +26,9 @@ from ddbstream import key_id
 from jobs.export_interface import JobArgs
 from replicator.cli.check import Checker
 from replicator.cli.diff import MatchStats
-from replicator.cli.exports.engines import Engine, JobFailed, read_output
+from replicator.cli.exports.engines import JobFailed, SparkEngine, read_output
 from replicator.cli.exports.locate import ExportRoot, Exports
-from replicator.cli.exports.options import ExportOptions, S3Uri
+from replicator.cli.exports.options import Engine, ExportOptions, S3Uri
 from replicator.cli.exports.results import ExportFacts, ExportSide
 from replicator.cli.results import CheckResult
 from replicator.core.compare import Agreement, Difference
@@ -47,7 +47,7 @@ class Tables:
 class ExportChecker:
     source: Exports
     replica: Exports
-    engine: Engine
+    engine: SparkEngine
     checker: Checker
     """Only its consistent re-reads (:meth:`Checker.confirm`) and its rules are used."""
     say: Callable[[str], None]
@@ -62,7 +62,7 @@ class ExportChecker:
         with tempfile.TemporaryDirectory(prefix="export-check-") as scratch:
             work = options.work_dir or Path(scratch)
             named = (source_root, replica_root)  # the report names the exports, not a local copy
-            if self.engine.name == "local":
+            if self.engine.name is Engine.LOCAL:
                 source_root = self.source.fetch(source_root, work / "source")
                 replica_root = self.replica.fetch(replica_root, work / "replica")
             output = self._output(options, work, now)
@@ -86,10 +86,10 @@ class ExportChecker:
             facts = ExportFacts(
                 source=self._side(self.source, source_root, summary.source_bytes, named[0]),
                 replica=self._side(self.replica, replica_root, summary.replica_bytes, named[1]),
-                engine=self.engine.name,
+                engine=str(self.engine.name),
                 job_seconds=job_seconds,
             )
-        if facts.margin_seconds is not None and facts.margin_seconds < 0:
+        if facts.margin_seconds < 0:
             self.say(
                 "warning: the replica's export is older than the source's: changes in between are "
                 "candidates, settled by the re-reads below"

@@ -8,10 +8,9 @@ from typing import IO
 
 from replicator.cli.check import Checker
 from replicator.cli.exports.check import ExportChecker, Tables
-from replicator.cli.exports.engines import EmrEngine, Engine, LocalEngine
+from replicator.cli.exports.engines import EmrEngine, LocalEngine, SparkEngine
 from replicator.cli.exports.locate import Exports
-from replicator.cli.exports.options import Engine as EngineName
-from replicator.cli.exports.options import ExportOptions
+from replicator.cli.exports.options import Engine, ExportOptions
 from replicator.cli.results import CheckResult
 from replicator.cli.sides import Side
 
@@ -37,9 +36,9 @@ def run_export_check(
     exports = [
         Exports(side.client("dynamodb"), s3, say, sleep=sleep, clock=clock) for side in (source, replica)
     ]
-    engine: Engine = (
+    engine: SparkEngine = (
         LocalEngine(say=say)
-        if options.engine is EngineName.LOCAL
+        if options.engine is Engine.LOCAL
         else _emr(options, source, s3=s3, say=say, sleep=sleep, clock=clock)
     )
     checker_ = ExportChecker(exports[0], exports[1], engine, checker, say, clock=clock)
@@ -56,6 +55,6 @@ def _emr(
     say: Callable[[str], None],
     sleep: Callable[[float], None],
     clock: Callable[[], float],
-) -> Engine:
+) -> SparkEngine:
     assert options.emr is not None  # the options require it for this engine
     return EmrEngine(options.emr, source.client("emr-serverless"), s3, say, sleep=sleep, clock=clock)

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from jobs.export_interface import JobArgs, JobSummary
 from replicator.cli.errors import CliError, UsageError
 from replicator.cli.exports import emr
-from replicator.cli.exports.options import EmrOptions, S3Uri
+from replicator.cli.exports.options import EmrOptions, Engine, S3Uri
 from replicator.cli.exports.results import parse_differences
 from replicator.core.compare import Difference
 from replicator.exports.errors import ExportFormatError
@@ -30,8 +30,8 @@ class JobFailed(CliError):
     """The Spark job did not finish, or left output the check cannot read."""
 
 
-class Engine(Protocol):
-    name: str
+class SparkEngine(Protocol):
+    name: Engine
 
     def run(self, request: JobArgs) -> None:
         """Run the job to its end; raise JobFailed when it did not succeed."""
@@ -45,7 +45,7 @@ class LocalEngine:
     session (a test's, a notebook's) is used as it is and left running.
     """
 
-    name: str = "local"
+    name: Engine = Engine.LOCAL
     say: Callable[[str], None] = print
 
     def run(self, request: JobArgs) -> None:
@@ -93,7 +93,7 @@ class EmrEngine:
     say: Callable[[str], None]
     sleep: Callable[[float], None]
     clock: Callable[[], float]
-    name: str = "emr-serverless"
+    name: Engine = Engine.EMR_SERVERLESS
 
     def run(self, request: JobArgs) -> None:
         output = S3Uri.parse(request.output)
