@@ -8,12 +8,11 @@ attributes, never their values.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ddbstream.attributes import item_to_event
-from replicator.cli.exports.results import EXPORT_USD_PER_GB, ExportFacts, ExportSide
+from replicator.cli.exports.results import EXPORT_USD_PER_GB, ExportFacts, ExportSide, iso_utc
 from replicator.cli.results import CheckResult, KeyRepair, MessageResult, Status
 from replicator.core.compare import Difference, count_by_kind
 
@@ -57,7 +56,7 @@ def _export_side(side: ExportSide) -> dict[str, Any]:
     return {
         "location": side.location,
         "exportArn": side.arn,
-        "exportTime": _iso(side.export_time),
+        "exportTime": iso_utc(side.export_time),
         "items": side.items,
         "billedSizeBytes": side.billed_bytes,
         "bytesRead": side.bytes_read,
@@ -75,20 +74,15 @@ def exports_entry(facts: ExportFacts) -> dict[str, Any]:
     }
 
 
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _size(count: int) -> str:
     return f"{count / 1e9:,.2f} GB" if count >= 1e8 else f"{count / 1e6:,.2f} MB"
 
 
 def exports_summary(facts: ExportFacts) -> list[str]:
     s, r = facts.source, facts.replica
-    margin = "" if facts.margin_seconds is None else f", {facts.margin_seconds:,.0f} s later"
     return [
-        f"  exports: source as of {_iso(s.export_time)} ({s.items:,} items), replica as of "
-        f"{_iso(r.export_time)}{margin} ({r.items:,} items); "
+        f"  exports: source as of {iso_utc(s.export_time)} ({s.items:,} items), replica as of "
+        f"{iso_utc(r.export_time)}, {facts.margin_seconds:,.0f} s later ({r.items:,} items); "
         f"Spark ({facts.engine}) {facts.job_seconds:,.1f} s.",
         f"  read from the exports: {_size(s.bytes_read + r.bytes_read)} (source {_size(s.bytes_read)}, "
         f"replica {_size(r.bytes_read)}); export cost ${facts.cost_usd:,.2f} "

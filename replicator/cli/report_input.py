@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ddbstream.attributes import item_from_event
 from replicator.cli.errors import UsageError
-from replicator.core.compare import Difference, Kind
+from replicator.core.compare import Difference
 
 
 def parse_differences(document: Any, key_names: Sequence[str], where: str) -> list[Difference]:
@@ -25,16 +24,15 @@ def parse_differences(document: Any, key_names: Sequence[str], where: str) -> li
     out: list[Difference] = []
     for number, entry in enumerate(document["differences"], start=1):
         try:
-            kind = Kind(entry["kind"])
-            keys = item_from_event(entry["key"], "key")
+            difference = Difference.from_event(entry["kind"], entry["key"])
         except (KeyError, TypeError, ValueError):
             raise UsageError(f"{where}: difference {number} has no valid kind and key") from None
-        if set(keys) != wanted:
+        if set(difference.keys) != wanted:
             raise UsageError(
-                f"{where}: difference {number}'s key has the attributes {sorted(keys)}, "
+                f"{where}: difference {number}'s key has the attributes {sorted(difference.keys)}, "
                 f"not the tables' key {sorted(wanted)}: is it a report of these tables?"
             )
-        out.append(Difference(kind, keys))
+        out.append(difference)
     return out
 
 

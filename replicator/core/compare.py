@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ddbstream import AttributeValue, Item, key_hash, primary_key
+from ddbstream.attributes import item_from_event
 from ddbstream.values import differing_attributes, fingerprint
 from replicator.core.errors import MetadataCollision
 from replicator.core.schema import VERSION_ATTRIBUTE
@@ -70,6 +71,14 @@ class Difference:
     @property
     def key_hash(self) -> str:
         return key_hash(self.keys)
+
+    @classmethod
+    def from_event(cls, kind: object, keys: object) -> Difference:
+        """A difference as reports and the export job write it: a kind's name and a key in Lambda's
+        event form (binary as base64). Raises ValueError (its message never quotes the key)."""
+        if not isinstance(kind, str):
+            raise ValueError("a difference's kind must be the name of one")
+        return cls(Kind(kind), item_from_event(keys, "key"))
 
 
 def expired(item: Item | None, rules: Rules, now: float) -> bool:

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 
 from replicator.cli.errors import CliError, UsageError
 from replicator.cli.exports.options import ExportRef, RefKind, S3Uri
+from replicator.cli.exports.results import iso_utc
 from replicator.cli.exports.s3 import object_exists
 from replicator.exports.layout import (
     FILES_NAME,
@@ -100,12 +101,12 @@ class Exports:
                 ) from None
             if code == "InvalidExportTimeException":
                 raise ExportProblem(
-                    f"{table} cannot be exported as of {_iso(export_time)}: the time lies outside its "
+                    f"{table} cannot be exported as of {iso_utc(export_time)}: the time lies outside its "
                     "point-in-time recovery window"
                 ) from None
             raise
         arn: str = response["ExportDescription"]["ExportArn"]
-        self.say(f"requested an export of {table} as of {_iso(export_time)}: {arn}")
+        self.say(f"requested an export of {table} as of {iso_utc(export_time)}: {arn}")
         return arn
 
     def completed(self, arn: str, *, timeout_seconds: float) -> ExportRoot:
@@ -224,7 +225,3 @@ def _local_root(folder: Path) -> Path:
         f"{folder} holds no {SUMMARY_NAME}"
         + (f" and {len(found)} exports under AWSDynamoDB/: name one of them" if found else "")
     )
-
-
-def _iso(epoch: float) -> str:
-    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

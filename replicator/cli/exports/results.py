@@ -6,15 +6,20 @@ Export pricing: $0.10 per GB of the table's size at the export time, which Dynam
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ddbstream.attributes import item_from_event
-from replicator.core.compare import Difference, Kind
+from replicator.core.compare import Difference
 
 EXPORT_USD_PER_GB = 0.10
 GB = 1024**3
+
+
+def iso_utc(epoch: float) -> str:
+    """An export time as the operator reads it, and as DynamoDB prints it: UTC to the second."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +28,7 @@ class ExportSide:
 
     location: str
     arn: str | None
-    export_time: float | None
+    export_time: float
     items: int
     billed_bytes: int
     bytes_read: int
@@ -41,9 +46,7 @@ class ExportFacts:
         return (self.source.billed_bytes + self.replica.billed_bytes) / GB * EXPORT_USD_PER_GB
 
     @property
-    def margin_seconds(self) -> float | None:
-        if self.source.export_time is None or self.replica.export_time is None:
-            return None
+    def margin_seconds(self) -> float:
         return self.replica.export_time - self.source.export_time
 
 
@@ -54,11 +57,10 @@ def parse_differences(lines: Iterable[str]) -> Iterator[Difference]:
             continue
         try:
             row = json.loads(line)
-            kind = Kind(row["kind"])
-            keys = item_from_event(row["keys"], "a difference's key")
+            difference = Difference.from_event(row["kind"], row["keys"])
         except (KeyError, TypeError, ValueError) as exc:
             # The line holds a key: name the line and the problem, never the key itself.
             raise ValueError(
                 f"difference line {number} is not a job output row ({type(exc).__name__})"
             ) from None
-        yield Difference(kind, keys)
+        yield difference
