@@ -34,11 +34,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ddbstream import key_id
 from ddbstream.attributes import item_from_event
 from jobs.export_interface import JobArgs
+from replicator.cli.diff import Matcher
 from replicator.core import version
-from replicator.core.compare import Origin, Rules, summarise
+from replicator.core.compare import Origin, Rules, count_by_kind, summarise
 from replicator.core.schema import VERSION_ATTRIBUTE
 from replicator.exports.layout import FILES_NAME, data_path, item_of_line, parse_manifest_files
 from replicator.exports.writer import write_export
@@ -117,33 +117,19 @@ def write_pair(folder: Path, n: int) -> tuple[Path, Path, int]:
 
 
 def baseline(source: Path, replica: Path, rules: Rules) -> dict[str, int]:
-    """One process, the same rule: every source summary held in a dict until its replica side comes."""
-    held: dict[str, Any] = {}
-    counts = {"missing": 0, "extra": 0, "different": 0, "unreplicable": 0, "matched": 0, "expired": 0}
+    """One process, the same rule and the scan check's own pairing (``replicator.cli.diff.Matcher``):
+    every source item is held until its replica side comes, so memory grows with the table."""
+    matcher = Matcher()
     for root, origin in ((source, Origin.SOURCE), (replica, Origin.REPLICA)):
-        files = parse_manifest_files((root / FILES_NAME).read_text())
-        for data_file in files:
+        for data_file in parse_manifest_files((root / FILES_NAME).read_text()):
             path = Path(data_path(str(root), data_file.data_file_key))
             if path.stat().st_size == 0:
                 continue
             with gzip.open(path, "rt", encoding="utf-8") as lines:
                 for line in lines:
-                    summary = summarise(origin, item_from_event(item_of_line(line), "item"), rules, NOW)
-                    identity = key_id(summary.keys)
-                    if origin is Origin.SOURCE:
-                        held[identity] = summary
-                        continue
-                    other = held.pop(identity, None)
-                    if other is None:
-                        counts["extra"] += 1
-                    elif other.digest is None:
-                        counts["unreplicable"] += 1
-                    elif other.digest != summary.digest:
-                        counts["different"] += 1
-                    else:
-                        counts["matched"] += 1
-    counts["missing"] += len(held)
-    return counts
+                    item = item_from_event(item_of_line(line), "item")
+                    matcher.offer(summarise(origin, item, rules, NOW))
+    return {**count_by_kind(matcher.candidates()), "matched": matcher.stats.matched}
 
 
 def _peak_rss_mb() -> float:
