@@ -17,13 +17,11 @@ import pytest
 
 from ddbstream.attributes import item_from_event
 from jobs import export_compare
-from jobs.export_interface import JobArgs
 from replicator.core.compare import Kind
 from tests.support.cli import FAST, run_cli
 from tests.support.exports import (
     EXCLUDED,
     IGNORED,
-    KEY_NAMES,
     SENTINEL,
     TTL_ATTRIBUTE,
     SeededPair,
@@ -194,8 +192,7 @@ def test_the_emr_serverless_engine_ships_the_job_runs_it_and_reads_its_results_f
     run_name = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(pair.now))
     output = f"s3://exports-bucket/results/check/{run_name}"
     local = tmp_path / "emr-output"
-    export_compare.run(spark, JobArgs(str(written.source), str(written.replica), str(local), KEY_NAMES,
-                                      pair.now, EXCLUDED, IGNORED, TTL_ATTRIBUTE))  # fmt: skip
+    export_compare.run(spark, pair.job_args(str(written.source), str(written.replica), str(local)))
     _upload(s3, "exports-bucket", local, f"results/check/{run_name}")
     # WHEN the check runs on EMR Serverless
     run = run_cli(
@@ -212,7 +209,7 @@ def test_the_emr_serverless_engine_ships_the_job_runs_it_and_reads_its_results_f
     (listed,) = emr.list_job_runs(applicationId=application["applicationId"])["jobRuns"]
     driver = emr.get_job_run(applicationId=application["applicationId"], jobRunId=listed["id"])["jobRun"]
     submit = driver["jobDriver"]["sparkSubmit"]
-    expected = JobArgs(f"{source}", replica, output, KEY_NAMES, pair.now, EXCLUDED, IGNORED, TTL_ATTRIBUTE)
+    expected = pair.job_args(source, replica, output)
     assert submit["entryPointArguments"] == expected.argv()
     assert submit["entryPoint"].startswith("s3://exports-bucket/code/")
     assert submit["entryPoint"].endswith("/export_compare.py")

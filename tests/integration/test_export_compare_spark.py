@@ -22,8 +22,6 @@ from replicator.core.compare import Kind
 from replicator.exports.errors import ExportFormatError
 from replicator.exports.layout import FILES_NAME, SUMMARY_NAME, parse_manifest_files, relative_path
 from tests.support.exports import (
-    EXCLUDED,
-    IGNORED,
     KEY_NAMES,
     SENTINEL,
     TTL_ATTRIBUTE,
@@ -46,16 +44,7 @@ class Compared:
 
 
 def job_args(pair: SeededPair, exports: WrittenPair, output: Path) -> JobArgs:
-    return JobArgs(
-        source=str(exports.source),
-        replica=str(exports.replica),
-        output=str(output),
-        key_names=KEY_NAMES,
-        now=pair.now,
-        excluded=EXCLUDED,
-        ignored=IGNORED,
-        ttl_attribute=TTL_ATTRIBUTE,
-    )
+    return pair.job_args(str(exports.source), str(exports.replica), str(output))
 
 
 @pytest.fixture(scope="session")

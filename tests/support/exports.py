@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddbstream.attributes import item_from_event
+from jobs.export_interface import JobArgs
 from replicator.core import schema, version
 from replicator.core.compare import Kind, Rules
 from replicator.exports.layout import EXPORT_FOLDER, ExportSummary
@@ -77,6 +78,20 @@ class SeededPair:
     @property
     def rules(self) -> Rules:
         return Rules(KEY_NAMES, EXCLUDED, IGNORED, TTL_ATTRIBUTE)
+
+    def job_args(self, source: str, replica: str, output: str) -> JobArgs:
+        """The comparison job told of the pair's rules and "now", as the check tells it."""
+        rules = self.rules
+        return JobArgs(
+            source,
+            replica,
+            output,
+            rules.key_names,
+            self.now,
+            rules.excluded,
+            rules.ignored,
+            rules.ttl_attribute,
+        )
 
     @property
     def truth_without_rules(self) -> frozenset[tuple[str, str]]:
