@@ -17,15 +17,17 @@ install: $(STAMP)  ## create .venv: the pinned dependencies, and this project (e
 help:  ## list the targets
 	@grep -E '^[a-z0-9-]+:.*##' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
 
-# The project goes in editable and without dependencies (requirements/dev.txt pins them all), so
-# edits take effect at once and the ddb-replicator script exists; reinstalled when pyproject.toml
-# changes (packages, entry points). Twice --quiet: setuptools warns that folders named like the
-# packages in the working directory take precedence, which in a flat layout is the point.
+# uv (pinned, from PyPI like everything else) installs the pins: the same packages pip would
+# install, in about a third of the time on a fresh clone (no bytecode compiled ahead, parallel
+# downloads and unpacking). The project goes in editable and without dependencies
+# (requirements/dev.txt pins them all), so edits take effect at once and the ddb-replicator script
+# exists; reinstalled when pyproject.toml changes (packages, entry points).
+UV_VERSION := 0.13.9
 $(STAMP): requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.txt
-	$(PY) -m pip install --quiet --quiet --no-deps --editable .
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements/dev.txt
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps --editable .
 	touch $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
