@@ -88,7 +88,7 @@ def raw_conditional_put_capacity(seconds: float, threads: int = 8) -> float:
 
 
 def pipeline(quick: bool, latency: float) -> dict[str, Any]:
-    duration, rate = (6.0, 40.0) if quick else (30.0, 150.0)
+    duration, rate = (3.0, 40.0) if quick else (30.0, 150.0)
     real = parts.load()
     components = parts.Components(_replicator_with_latency(latency), real.metrics, _no_check, _no_check)
     with tempfile.TemporaryDirectory() as output:
@@ -117,7 +117,7 @@ def pipeline(quick: bool, latency: float) -> dict[str, Any]:
 
 
 def run(quick: bool, latency: float = 0.075) -> dict[str, Any]:
-    capacity = raw_conditional_put_capacity(2.0 if quick else 5.0)
+    capacity = raw_conditional_put_capacity(1.0 if quick else 5.0)
     figures = pipeline(quick, latency)
     figures["latency_ms"] = latency * 1000
     figures["raw_put_capacity_per_s"] = round(capacity, 1)
