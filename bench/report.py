@@ -217,7 +217,7 @@ for the first {r["writes_in_flight"]} records of a batch, one per further {r["wr
 invocation); the replicator measured is the one in this tree, whose requests per record are listed.
 The lanes used at most {cpu} of this host's CPUs ({per_record} ms of CPU per record at most).
 
-Reproduce: `.venv/bin/python -m bench.saturated` (`--quick`: 3 s runs instead of 10 s).
+Reproduce: `.venv/bin/python -m bench.saturated` (`--quick`: 1.5 s runs instead of 10 s).
 """
 
 
