@@ -24,6 +24,7 @@ from metrics.rollup import Segments, same, union_segments
 from metrics.schema import PARTITION_KEY, SORT_KEY
 from metrics.settings import UsageTable
 from metrics.usage_items import (
+    WINDOW_PREFIX,
     Item,
     WindowSummary,
     decode_changes,
@@ -104,7 +105,7 @@ class UsageStore:
         return list(
             self._query(
                 "#pk = :pk AND begins_with(#sk, :window)",
-                {":pk": {"S": slot_partition(table, minute)}, ":window": {"S": "window#"}},
+                {":pk": {"S": slot_partition(table, minute)}, ":window": {"S": WINDOW_PREFIX}},
             )
         )
 
@@ -121,10 +122,7 @@ class UsageStore:
             current = self._get(key)
             stored = decode_users(current) if current else {}
             merged = union_segments([stored, segments])
-            unchanged_changes = changes is None or (
-                current is not None and decode_changes(current) == changes
-            )
-            if current is not None and same(merged, stored) and unchanged_changes:
+            if current is not None and _unchanged(current, stored, merged, changes):
                 return stored
             version = version_of(current)
             request: dict[str, Any] = {

@@ -35,7 +35,8 @@ from metrics.schema import PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE
 from metrics.sketch import DistinctCounter, sketch_largest_until
 
 MERGED = "merged"
-_WINDOW = "window#"
+WINDOW_PREFIX = "window#"
+"""How every window summary's sort key starts (the merged item's is ``merged``)."""
 ITEM_BUDGET = 300_000
 """Bytes of sketches per item: DynamoDB's limit is 400 KB, names and numbers included."""
 
@@ -68,16 +69,12 @@ def merged_key(table: str, slot: Slot) -> Item:
 
 def summary_key(summary: WindowSummary) -> Item:
     start = summary.window_start.strftime("%Y-%m-%dT%H:%M:%SZ")
-    sort = f"{_WINDOW}{start}#{summary.shard_id}#{summary.first_sequence}"
+    sort = f"{WINDOW_PREFIX}{start}#{summary.shard_id}#{summary.first_sequence}"
     return {PARTITION_KEY: {"S": slot_partition(summary.table, summary.minute)}, SORT_KEY: {"S": sort}}
 
 
-def is_summary(item: Mapping[str, Any]) -> bool:
-    return str(item.get(SORT_KEY, {}).get("S", "")).startswith(_WINDOW)
-
-
 def pending_key(table: str, minute: Slot) -> Item:
-    return {PARTITION_KEY: {"S": f"{table}#pending"}, SORT_KEY: {"S": minute.text()}}
+    return {PARTITION_KEY: {"S": pending_partition(table)}, SORT_KEY: {"S": minute.text()}}
 
 
 def pending_partition(table: str) -> str:
