@@ -173,9 +173,7 @@ def run(quick: bool, items: int | None = None) -> dict[str, Any]:
         spark.sparkContext.setLogLevel("ERROR")
         try:
             started = time.monotonic()
-            args = JobArgs(
-                str(source), str(replica), str(folder / "out"), KEY_NAMES, NOW, ttl_attribute="expires_at"
-            )
+            args = JobArgs.of(str(source), str(replica), str(folder / "out"), rules, NOW)
             summary = compare(spark, args)
             ours = time.monotonic() - started
         finally:

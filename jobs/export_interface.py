@@ -30,6 +30,13 @@ class JobArgs:
     ignored: frozenset[str] = frozenset()
     ttl_attribute: str | None = None
 
+    @classmethod
+    def of(cls, source: str, replica: str, output: str, rules: Rules, now: float) -> JobArgs:
+        """The job told to compare by ``rules`` (the inverse of :attr:`rules`)."""
+        return cls(
+            source, replica, output, rules.key_names, now, rules.excluded, rules.ignored, rules.ttl_attribute
+        )
+
     @property
     def rules(self) -> Rules:
         return Rules(self.key_names, self.excluded, self.ignored, self.ttl_attribute)

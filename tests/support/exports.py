@@ -81,17 +81,7 @@ class SeededPair:
 
     def job_args(self, source: str, replica: str, output: str) -> JobArgs:
         """The comparison job told of the pair's rules and "now", as the check tells it."""
-        rules = self.rules
-        return JobArgs(
-            source,
-            replica,
-            output,
-            rules.key_names,
-            self.now,
-            rules.excluded,
-            rules.ignored,
-            rules.ttl_attribute,
-        )
+        return JobArgs.of(source, replica, output, self.rules, self.now)
 
     @property
     def truth_without_rules(self) -> frozenset[tuple[str, str]]:

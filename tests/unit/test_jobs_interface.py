@@ -37,6 +37,13 @@ def test_the_arguments_give_the_comparison_rules():
     )
 
 
+def test_arguments_made_from_rules_give_those_rules_back():
+    # the check, the tests and the benchmark tell the job their rules this way
+    made = JobArgs.of(ARGS.source, ARGS.replica, ARGS.output, ARGS.rules, ARGS.now)
+    assert made == ARGS
+    assert made.rules == ARGS.rules
+
+
 def test_the_summary_line_reads_back():
     summary = JobSummary(
         source_items=55,

@@ -67,18 +67,8 @@ class ExportChecker:
                 replica_root = self.replica.fetch(replica_root, work / "replica")
             output = self._output(options, work, now)
             job_started = time.monotonic()
-            rules = self.checker.rules
             self.engine.run(
-                JobArgs(
-                    source=source_root.location,
-                    replica=replica_root.location,
-                    output=output,
-                    key_names=rules.key_names,
-                    now=now,
-                    excluded=rules.excluded,
-                    ignored=rules.ignored,
-                    ttl_attribute=rules.ttl_attribute,
-                )
+                JobArgs.of(source_root.location, replica_root.location, output, self.checker.rules, now)
             )
             job_seconds = time.monotonic() - job_started
             summary, differences = read_output(output, self.source.s3)
