@@ -168,10 +168,7 @@ class Exports:
         found = [p["Prefix"].rstrip("/") for p in listed.get("CommonPrefixes", [])]
         if len(found) == 1:
             return ExportRoot(str(S3Uri(uri.bucket, found[0])))
-        raise ExportProblem(
-            f"{uri} holds no manifest-summary.json"
-            + (f" and {len(found)} exports under AWSDynamoDB/: name one of them" if found else "")
-        )
+        raise ExportProblem(_no_summary(uri, len(found)))
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -221,7 +218,10 @@ def _local_root(folder: Path) -> Path:
     found = sorted(p.parent for p in folder.glob(f"AWSDynamoDB/*/{SUMMARY_NAME}"))
     if len(found) == 1:
         return found[0]
-    raise UsageError(
-        f"{folder} holds no {SUMMARY_NAME}"
-        + (f" and {len(found)} exports under AWSDynamoDB/: name one of them" if found else "")
-    )
+    raise UsageError(_no_summary(folder, len(found)))
+
+
+def _no_summary(where: object, exports_under_it: int) -> str:
+    """Why a folder named as an export is not one (in S3 or local alike)."""
+    many = f" and {exports_under_it} exports under AWSDynamoDB/: name one of them" if exports_under_it else ""
+    return f"{where} holds no {SUMMARY_NAME}{many}"
