@@ -28,7 +28,9 @@ from replicator.cli.exports.options import ExportRef, RefKind, S3Uri
 from replicator.cli.exports.results import iso_utc
 from replicator.cli.exports.s3 import object_exists
 from replicator.exports.layout import (
+    DYNAMODB_JSON,
     FILES_NAME,
+    FULL_EXPORT,
     SUMMARY_NAME,
     ExportSummary,
     data_path,
@@ -89,8 +91,8 @@ class Exports:
                 ClientToken=token,
                 S3Bucket=dest.bucket,
                 S3Prefix=dest.prefix,
-                ExportFormat="DYNAMODB_JSON",
-                ExportType="FULL_EXPORT",
+                ExportFormat=DYNAMODB_JSON,
+                ExportType=FULL_EXPORT,
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "unknown")
@@ -140,11 +142,11 @@ class Exports:
                 f"the endpoint described an export as {arn!r}, which is not an export ARN "
                 "(…:table/TABLE/export/ID); name the export's folder with --source-export/--replica-export"
             )
-        if described.get("ExportFormat", "DYNAMODB_JSON") != "DYNAMODB_JSON":
+        if described.get("ExportFormat", DYNAMODB_JSON) != DYNAMODB_JSON:
             raise ExportProblem(
-                f"the export {arn} is in {described['ExportFormat']}; the check reads DYNAMODB_JSON"
+                f"the export {arn} is in {described['ExportFormat']}; the check reads {DYNAMODB_JSON}"
             )
-        if described.get("ExportType", "FULL_EXPORT") != "FULL_EXPORT":
+        if described.get("ExportType", FULL_EXPORT) != FULL_EXPORT:
             raise ExportProblem(f"the export {arn} is incremental; the check compares full exports")
         return root_of(described["S3Bucket"], described.get("S3Prefix"), arn)
 
