@@ -12,7 +12,7 @@ import io
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -293,12 +293,14 @@ def _run(state: str, details: str = "Job run is in progress.", **extra: Any) -> 
 IDS = {"applicationId": APPLICATION, "jobRunId": RUN}
 
 
-def _wait(client: Any, time: FakeTime, *, timeout_seconds: float) -> JobRunResult:
+def _wait(
+    client: Any, time: FakeTime, *, timeout_seconds: float, progress: Callable[[str], None] = lambda _: None
+) -> JobRunResult:
     return wait(
         client,
         APPLICATION,
         RUN,
-        progress=lambda _: None,
+        progress=progress,
         sleep=time.sleep,
         clock=time.clock,
         timeout_seconds=timeout_seconds,
@@ -326,15 +328,7 @@ def test_wait_reports_each_new_state_and_backs_off_until_success(stubbed):
     )
     time = FakeTime()
     said: list[str] = []
-    result = wait(
-        client,
-        APPLICATION,
-        RUN,
-        progress=said.append,
-        sleep=time.sleep,
-        clock=time.clock,
-        timeout_seconds=3600,
-    )
+    result = _wait(client, time, timeout_seconds=3600, progress=said.append)
     # THEN one line per state entered, with the time since the wait began
     assert said == [
         f"EMR Serverless job run {RUN}: SUBMITTED after 0 s",
