@@ -22,15 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from cdk.constructs.bundling import ARCHITECTURE, RUNTIME, LambdaPackage, lambda_code
+from cdk.constructs.bundling import LambdaPackage
+from cdk.constructs.function import FunctionSpec, acknowledge_runtime, logged_function
 from cdk.constructs.nag import acknowledge
 from deployconfig.config import DeploymentConfig
 from replicator.permissions import FAILURE_QUEUE_ACTIONS
@@ -58,22 +58,6 @@ class ConsumerSettings:
     parallelization_factor: int | None = None
 
 
-# The retention periods CloudWatch Logs accepts, in the order of logs.RetentionDays' members.
-_RETENTION_DAYS: tuple[int, ...] = (
-    *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545),
-    *(731, 1096, 1827, 2192, 2557, 2922, 3288, 3653),
-)
-
-
-def log_retention(days: int) -> logs.RetentionDays:
-    """The shortest retention period CloudWatch Logs accepts that keeps logs ``days`` days."""
-    members = [member for member in logs.RetentionDays if member != logs.RetentionDays.INFINITE]
-    for allowed, member in zip(_RETENTION_DAYS, members, strict=True):
-        if allowed >= days:
-            return member
-    return members[-1]
-
-
 class StreamConsumer(Construct):
     """One Lambda consumer of a DynamoDB stream, least privilege, with an on-failure queue."""
 
@@ -97,46 +81,21 @@ class StreamConsumer(Construct):
             enforce_ssl=True,
             retention_period=FAILURE_RETENTION,
         )
-        self.log_group = logs.LogGroup(
+        made = logged_function(
             self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{settings.function_name}",
-            retention=log_retention(config.log_retention_days),
-            # Deleted with the stack so that a later deploy can create it again under the same
-            # name; the retention period bounds what is kept while the stack lives.
-            removal_policy=RemovalPolicy.DESTROY,
+            FunctionSpec(
+                name=settings.function_name,
+                description=settings.description,
+                handler=settings.handler,
+                package=settings.package,
+                memory_mb=settings.memory_mb,
+                timeout_seconds=settings.timeout_seconds,
+                log_retention_days=config.log_retention_days,
+                environment=settings.environment,
+                role_name=settings.role_name,
+            ),
         )
-        # An explicit role without AWS-managed policies: CDK would otherwise attach
-        # AWSLambdaBasicExecutionRole (logs:* on every log group).
-        self.role = iam.Role(
-            self,
-            "Role",
-            role_name=settings.role_name,
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Execution role of {settings.function_name}",
-        )
-        self.log_group.grant_write(self.role)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            function_name=settings.function_name,
-            description=settings.description,
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            handler=settings.handler,
-            code=lambda_code(settings.package),
-            role=self.role,
-            memory_size=settings.memory_mb,
-            timeout=Duration.seconds(settings.timeout_seconds),
-            environment=settings.environment,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            # EMF documents carry no "level" and count as INFO: any stricter application level
-            # would silently drop every metric.
-            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE,
-        )
+        self.log_group, self.role, self.function = made.log_group, made.role, made.function
         tumbling = settings.tumbling_window_seconds
         self.mapping = lambda_.EventSourceMapping(
             self,
@@ -190,18 +149,6 @@ class StreamConsumer(Construct):
             "permissions) and dynamodb:ListStreams (a list of stream ARNs, which supports no "
             "resource-level permissions and which Lambda checks when it creates the mapping). "
             "Every data action names its stream, table, queue or key.",
-        )
-
-
-def acknowledge_runtime(function: lambda_.Function) -> None:
-    """Our functions share one runtime, not the newest: the reason, for both rules that flag it."""
-    for rule in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
-        acknowledge(
-            function,
-            rule,
-            f"{RUNTIME.name} is the newest runtime every dependency ships arm64 wheels for: "
-            "datasketches 5.2.0 (the metrics function's HyperLogLog) has no cp314 wheels. "
-            "All our functions share one runtime; see RUNTIME in cdk/constructs/bundling.py.",
         )
 
 

@@ -15,12 +15,12 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk.constructs.bundling import ARCHITECTURE, METRICS, RUNTIME, lambda_code
+from cdk.constructs.bundling import METRICS
+from cdk.constructs.function import FunctionSpec, acknowledge_runtime, logged_function
 from cdk.constructs.nag import acknowledge
-from cdk.constructs.stream_consumer import ConsumerSettings, acknowledge_runtime, log_retention
+from cdk.constructs.stream_consumer import ConsumerSettings
 from deployconfig.config import DeploymentConfig
 from metrics import schema
 
@@ -95,11 +95,12 @@ class UsageTable(Construct):
             **encryption,
         )
 
-    def grant(self, grantee: iam.IGrantable, actions: tuple[str, ...]) -> None:
+    def statement(self, actions: tuple[str, ...]) -> iam.PolicyStatement:
         """``actions`` on this table only (no index, no stream: it has neither)."""
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(actions), resources=[self.table.table_arn])
-        )
+        return iam.PolicyStatement(actions=list(actions), resources=[self.table.table_arn])
+
+    def grant(self, grantee: iam.IGrantable, actions: tuple[str, ...]) -> None:
+        grantee.grant_principal.add_to_principal_policy(self.statement(actions))
 
 
 class UsageMerge(Construct):
@@ -115,43 +116,24 @@ class UsageMerge(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         name = config.merge_function_name
-        self.log_group = logs.LogGroup(
+        made = logged_function(
             self,
-            "Logs",
-            log_group_name=f"/aws/lambda/{name}",
-            retention=log_retention(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,  # as the consumers' (cdk/constructs/stream_consumer.py)
+            FunctionSpec(
+                name=name,
+                description=f"Merges the usage window summaries of {config.table_name} every minute (EMF)",
+                handler="metrics.merge.handler",
+                package=METRICS,
+                memory_mb=config.merge_memory_mb,
+                timeout_seconds=config.merge_timeout_seconds,
+                log_retention_days=config.log_retention_days,
+                environment=config.merge_environment(),
+                # One run at a time: two would only repeat each other's unions (their conditional
+                # writes keep the result right, at the cost of retries).
+                reserved_concurrency=1,
+            ),
+            statements=[usage.statement(MERGE_ACTIONS)],
         )
-        self.role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Execution role of {name}",
-        )
-        self.log_group.grant_write(self.role)
-        usage.grant(self.role, MERGE_ACTIONS)
-        self.function = lambda_.Function(
-            self,
-            "Function",
-            function_name=name,
-            description=f"Merges the usage window summaries of {config.table_name} every minute (EMF)",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            handler="metrics.merge.handler",
-            code=lambda_code(METRICS),
-            role=self.role,
-            memory_size=config.merge_memory_mb,
-            timeout=Duration.seconds(config.merge_timeout_seconds),
-            environment=config.merge_environment(),
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,  # EMF lines count as INFO
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE,
-            # One run at a time: two would only repeat each other's unions (their conditional
-            # writes keep the result right, at the cost of retries).
-            reserved_concurrent_executions=1,
-        )
+        self.log_group, self.role, self.function = made.log_group, made.role, made.function
         # A failed or late run needs no retry: the next run merges every minute still pending.
         self.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.minutes(2))
         self.schedule = events.Rule(
